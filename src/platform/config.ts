@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const booleanish = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+]);
+
+export const configSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(7070),
+    /** PostgreSQL server; when absent Gatehouse runs on embedded PGlite in `dataDir`. */
+    databaseUrl: z.string().url().optional(),
+    dataDir: z.string().min(1).default('./data'),
+    /** File holding the 32-byte master key (base64). Generated on the first embedded run. */
+    masterKeyFile: z.string().min(1).optional(),
+    /** The master key itself (base64), for platforms that inject secrets as environment. */
+    masterKey: z.string().min(1).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the socket address is the client. */
+    trustedProxies: z.array(z.string().min(1)).default([]),
+    /** A token to register for the first admin on a new store (automation); otherwise one is generated and printed. */
+    bootstrapToken: z.string().min(32).optional(),
+    bodyLimitBytes: positiveInt.default(1024 * 1024),
+    audit: z
+      .object({
+        checkpointEvery: positiveInt.default(1000),
+        checkpointMinutes: positiveInt.default(10),
+      })
+      .strict()
+      .default({ checkpointEvery: 1000, checkpointMinutes: 10 }),
+    jobs: z
+      .object({
+        enabled: booleanish.default(true),
+        concurrency: positiveInt.default(4),
+        pollMs: positiveInt.default(500),
+        maxAttempts: positiveInt.default(8),
+        backoffBaseMs: positiveInt.default(1000),
+        backoffMaxMs: positiveInt.default(5 * 60_000),
+        leaseMs: positiveInt.default(60_000),
+      })
+      .strict()
+      .default({
+        enabled: true,
+        concurrency: 4,
+        pollMs: 500,
+        maxAttempts: 8,
+        backoffBaseMs: 1000,
+        backoffMaxMs: 5 * 60_000,
+        leaseMs: 60_000,
+      }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variables and the config key each one sets. */
+export const envKeys: Record<string, string> = {
+  GATEHOUSE_HOST: 'host',
+  GATEHOUSE_PORT: 'port',
+  DATABASE_URL: 'databaseUrl',
+  GATEHOUSE_DATA_DIR: 'dataDir',
+  GATEHOUSE_MASTER_KEY_FILE: 'masterKeyFile',
+  GATEHOUSE_MASTER_KEY: 'masterKey',
+  GATEHOUSE_LOG_LEVEL: 'logLevel',
+  GATEHOUSE_TRUSTED_PROXIES: 'trustedProxies',
+  GATEHOUSE_BOOTSTRAP_TOKEN: 'bootstrapToken',
+  GATEHOUSE_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  GATEHOUSE_AUDIT_CHECKPOINT_EVERY: 'audit.checkpointEvery',
+  GATEHOUSE_AUDIT_CHECKPOINT_MINUTES: 'audit.checkpointMinutes',
+  GATEHOUSE_JOBS_ENABLED: 'jobs.enabled',
+  GATEHOUSE_JOBS_CONCURRENCY: 'jobs.concurrency',
+  GATEHOUSE_JOBS_POLL_MS: 'jobs.pollMs',
+  GATEHOUSE_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
+};
+
+const listKeys = new Set(['trustedProxies']);
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+function describeIssues(error: z.ZodError, nameFor: (path: string) => string): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((k) => `${nameFor(key ? `${key}.${k}` : k)}: unknown setting`).join('; ');
+      }
+      return `${nameFor(key)}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Path to a JSON or YAML file; defaults to GATEHOUSE_CONFIG. */
+  file?: string;
+  /** Values that win over both (command-line flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * Reads configuration from an optional file, then the environment, then overrides (flags), and validates
+ * it. An invalid value fails with a message that names the setting where it was given.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.GATEHOUSE_CONFIG;
+  const raw: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+
+  if (file) {
+    let parsed: unknown;
+    try {
+      const text = readFileSync(file, 'utf8');
+      parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    } catch (error) {
+      throw new ConfigError(`Cannot read config file ${file}: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`Config file ${file} must hold an object of settings`);
+    }
+    Object.assign(raw, parsed);
+  }
+
+  for (const [variable, key] of Object.entries(envKeys)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    setPath(
+      raw,
+      key,
+      listKeys.has(key)
+        ? value
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : value,
+    );
+    origin.set(key, variable);
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value === undefined) continue;
+    setPath(raw, key, value);
+    origin.set(key, `--${key}`);
+  }
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const nameFor = (key: string) => {
+      const from = origin.get(key);
+      if (from) return from;
+      return file ? `${key} (in ${file})` : key;
+    };
+    throw new ConfigError(`Invalid configuration: ${describeIssues(result.error, nameFor)}`);
+  }
+  const config = result.data;
+  config.dataDir = path.resolve(config.dataDir);
+  return config;
+}

@@ -1,0 +1,179 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Row types of every table, as Kysely sees them. One schema for PostgreSQL and PGlite; the SQL that
+ * creates it lives in `migrations/`. Timestamps are written as Date and read as Date.
+ */
+type Timestamp = ColumnType<Date, Date, Date>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface OperatorsTable {
+  id: string;
+  username: string;
+  display_name: string;
+  email: string | null;
+  groups: string[];
+  roles: string[];
+  active: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  operator_id: string;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  roles: string[];
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: Json;
+  state: JobState;
+  attempts: Generated<number>;
+  max_attempts: number;
+  run_at: Timestamp;
+  locked_by: string | null;
+  locked_until: Timestamp | null;
+  last_error: string | null;
+  dedupe_key: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  id: string;
+  occurred_at: Timestamp;
+  actor_type: 'operator' | 'token' | 'system';
+  actor_id: string | null;
+  actor_name: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ticket: string | null;
+  details: Json;
+  request_id: string | null;
+  source_ip: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  created_at: Timestamp;
+  key_id: string;
+  signature: string;
+}
+
+export interface RegionsTable {
+  id: string;
+  name: string;
+  display_name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface CustomersTable {
+  id: string;
+  name: string;
+  display_name: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type EnvironmentTier = 'production' | 'staging' | 'development' | 'test';
+
+export interface EnvironmentsTable {
+  id: string;
+  customer_id: string;
+  name: string;
+  tier: EnvironmentTier;
+  region_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MachineTypesTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type AssetKind = 'server' | 'database';
+export type DatabaseEngine = 'postgres' | 'mysql' | 'mariadb' | 'mssql' | 'oracle';
+
+export interface AssetsTable {
+  id: string;
+  name: string;
+  kind: AssetKind;
+  customer_id: string | null;
+  environment_id: string | null;
+  region_id: string;
+  machine_type_id: string | null;
+  os: string | null;
+  address: string | null;
+  engine: DatabaseEngine | null;
+  host: string | null;
+  port: number | null;
+  admin_credential: string | null;
+  labels: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AssetGroupsTable {
+  id: string;
+  name: string;
+  description: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AssetGroupMembersTable {
+  asset_group_id: string;
+  asset_id: string;
+}
+
+export interface JumpboxesTable {
+  id: string;
+  name: string;
+  region_id: string;
+  address: string;
+  source_cidrs: ColumnType<string[], string[], string[]>;
+  description: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  operators: OperatorsTable;
+  api_tokens: ApiTokensTable;
+  jobs: JobsTable;
+  audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  regions: RegionsTable;
+  customers: CustomersTable;
+  environments: EnvironmentsTable;
+  machine_types: MachineTypesTable;
+  assets: AssetsTable;
+  asset_groups: AssetGroupsTable;
+  asset_group_members: AssetGroupMembersTable;
+  jumpboxes: JumpboxesTable;
+}
+
+export type Row<T extends keyof Database> = Selectable<Database[T]>;
+export type NewRow<T extends keyof Database> = Insertable<Database[T]>;

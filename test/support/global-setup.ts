@@ -1,0 +1,47 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { TestProject } from 'vitest/node';
+import { createPglitePool } from '../../src/platform/db/drivers.js';
+import { migrate } from '../../src/platform/db/migrate.js';
+import { openStore } from '../../src/platform/db/store.js';
+import { adminDatabaseUrl, TEST_DB_PREFIX } from './pg-admin.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgliteTemplate: string;
+  }
+}
+
+/**
+ * Once per run: a migrated PGlite data folder, dumped to a tarball that every test store starts from
+ * (creating PGlite from scratch takes seconds; loading the dump well under one), and removal of test
+ * databases a crashed earlier run left on the PostgreSQL server.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const admin = await openStore({ databaseUrl: adminDatabaseUrl() });
+  const { rows } = await sql<{ datname: string }>`
+    SELECT datname FROM pg_database WHERE datname LIKE ${TEST_DB_PREFIX + '%'}`.execute(admin.db);
+  for (const { datname } of rows) {
+    // names come from pg_database and match our prefix grammar; quote them as identifiers anyway
+    await admin.exec(`DROP DATABASE IF EXISTS "${datname.replace(/"/g, '""')}" WITH (FORCE)`);
+  }
+  await admin.close();
+
+  const pool = await createPglitePool();
+  const template = {
+    kind: pool.kind,
+    location: pool.location,
+    db: new Kysely<never>({ dialect: new PostgresDialect({ pool }) }),
+    exec: pool.exec,
+    close: async () => undefined,
+  };
+  await migrate(template as never);
+  const dump = await pool.pglite.dumpDataDir('none');
+  const file = path.join(tmpdir(), `gatehouse-pglite-template-${process.pid}.tar`);
+  writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+  await pool.end();
+  project.provide('pgliteTemplate', file);
+  return async () => undefined;
+}
