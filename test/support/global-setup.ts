@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { TestProject } from 'vitest/node';
 import { createPglitePool } from '../../src/platform/db/drivers.js';
 import { migrate } from '../../src/platform/db/migrate.js';
-import { openStore } from '../../src/platform/db/store.js';
+import { openStore, storeOnPool } from '../../src/platform/db/store.js';
 import { adminDatabaseUrl, TEST_DB_PREFIX } from './pg-admin.js';
 
 declare module 'vitest' {
@@ -30,18 +30,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await admin.close();
 
   const pool = await createPglitePool();
-  const template = {
-    kind: pool.kind,
-    location: pool.location,
-    db: new Kysely<never>({ dialect: new PostgresDialect({ pool }) }),
-    exec: pool.exec,
-    close: async () => undefined,
-  };
-  await migrate(template as never);
+  const store = storeOnPool(pool);
+  await migrate(store);
   const dump = await pool.pglite.dumpDataDir('none');
+  await store.close();
   const file = path.join(tmpdir(), `gatehouse-pglite-template-${process.pid}.tar`);
   writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
-  await pool.end();
   project.provide('pgliteTemplate', file);
   return async () => undefined;
 }

@@ -31,22 +31,24 @@ export function redactUrl(url: string): string {
   }
 }
 
+const defaultParser = pg.types.getTypeParser.bind(pg.types) as (oid: number, format?: string) => unknown;
+/** int8 (counts, sequence numbers) as JS numbers, refusing values that would lose precision. */
+const int8AsNumber = (oid: number, format?: string): unknown =>
+  oid === 20 ? toSafeNumber : defaultParser(oid, format);
+
 export function createPostgresPool(url: string, options: { max?: number } = {}): SqlPool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: 'gatehouse',
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? toSafeNumber : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
+    types: { getTypeParser: int8AsNumber },
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return {
     kind: 'postgres',
     location: `PostgreSQL ${redactUrl(url)}`,
-    connect: () => pool.connect() as unknown as Promise<PostgresPoolClient>,
+    connect: () => pool.connect(),
     exec: async (script) => {
       await pool.query(script);
     },

@@ -22,7 +22,8 @@ export interface StoreOptions extends PgliteOptions {
   maxConnections?: number;
 }
 
-function storeFrom(pool: SqlPool): Store {
+/** A store over an existing pool (tests that need the PGlite instance underneath use this). */
+export function storeOnPool(pool: SqlPool): Store {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
@@ -41,7 +42,7 @@ function storeFrom(pool: SqlPool): Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const pool = createPostgresPool(options.databaseUrl, { max: options.maxConnections });
-    const store = storeFrom(pool);
+    const store = storeOnPool(pool);
     try {
       await pool.exec('SELECT 1');
     } catch (error) {
@@ -56,7 +57,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     return store;
   }
-  return storeFrom(await createPglitePool({ dataDir: options.dataDir, loadDataDir: options.loadDataDir }));
+  return storeOnPool(await createPglitePool({ dataDir: options.dataDir, loadDataDir: options.loadDataDir }));
 }
 
 /** PostgreSQL error codes Gatehouse reacts to. */
@@ -73,7 +74,7 @@ export const PgCode = {
 
 export function pgErrorCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
+    const code = error.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
@@ -81,7 +82,7 @@ export function pgErrorCode(error: unknown): string | undefined {
 
 export function pgConstraint(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'constraint' in error) {
-    const constraint = (error as { constraint: unknown }).constraint;
+    const constraint = error.constraint;
     return typeof constraint === 'string' ? constraint : undefined;
   }
   return undefined;

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createAuditLog, type AuditLog } from './modules/audit/audit.service.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { createIdentityService, type IdentityService } from './modules/identity/identity.service.js';
+import { identityRoutes } from './modules/identity/identity.routes.js';
+import { opsRoutes } from './http/ops.routes.js';
+import { buildServer } from './http/server.js';
+import type { App } from './http/types.js';
+import { systemClock, systemIds, type Clock, type Ids } from './platform/clock.js';
+import type { Config } from './platform/config.js';
+import { createSecretBox, createSigner, loadMasterKey, type SecretBox } from './platform/crypto.js';
+import { migrate } from './platform/db/migrate.js';
+import { openStore, type Store } from './platform/db/store.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { packageRoot } from './platform/paths.js';
+
+export const version = (
+  JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export interface GatehouseOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  ids?: Ids;
+  /** An already-open store (tests); otherwise one is opened from the config. */
+  store?: Store;
+  /** The master key itself (tests); otherwise loaded or generated per the config. */
+  masterKey?: Buffer;
+}
+
+export interface Gatehouse {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  metrics: Registry;
+  secrets: SecretBox;
+  audit: AuditLog;
+  identity: IdentityService;
+  /** Builds the HTTP server with every module's routes (not listening yet). */
+  http(): Promise<App>;
+  close(): Promise<void>;
+}
+
+/** The composition root: every service is built here, by hand, from explicit dependencies. */
+export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? systemIds(clock);
+  const embedded = !config.databaseUrl;
+
+  const masterKey =
+    options.masterKey ??
+    (() => {
+      const loaded = loadMasterKey({
+        masterKey: config.masterKey,
+        masterKeyFile: config.masterKeyFile,
+        generateAt: embedded && !config.masterKeyFile ? path.join(config.dataDir, 'master.key') : undefined,
+      });
+      if (loaded.generatedAt)
+        logger.warn({ file: loaded.generatedAt }, 'generated a new master key; back it up');
+      return loaded.key;
+    })();
+
+  const store =
+    options.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  try {
+    const applied = await migrate(store, {
+      onApply: (m) => logger.info({ version: m.version, name: m.name }, 'applying migration'),
+    });
+    if (applied.length > 0) logger.info({ applied }, 'store migrated');
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'gatehouse_' });
+  const secrets = createSecretBox(masterKey);
+  const audit = createAuditLog({
+    clock,
+    ids,
+    signer: createSigner(masterKey),
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointMinutes: config.audit.checkpointMinutes,
+    metrics,
+  });
+  const identity = createIdentityService({ store, clock, ids, audit });
+
+  return {
+    config,
+    logger,
+    clock,
+    store,
+    metrics,
+    secrets,
+    audit,
+    identity,
+    http: () =>
+      buildServer({
+        logger,
+        metrics,
+        authenticate: (token) => identity.authenticate(token),
+        bodyLimitBytes: config.bodyLimitBytes,
+        trustedProxies: config.trustedProxies,
+        version,
+        routes: [opsRoutes({ store, metrics }), identityRoutes({ identity }), auditRoutes({ store, audit })],
+      }),
+    close: async () => {
+      if (!options.store) await store.close();
+    },
+  };
+}

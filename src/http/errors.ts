@@ -1,0 +1,105 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { GatehouseError, httpStatusFor, type ErrorCode } from '../platform/errors.js';
+import { PgCode, pgErrorCode } from '../platform/db/store.js';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  requestId: string;
+  details?: Record<string, unknown>;
+}
+
+interface Issue {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: { keys?: string[] };
+}
+
+function describeValidation(error: { validation?: Issue[]; validationContext?: string }): string {
+  const where = error.validationContext ?? 'request';
+  const parts = (error.validation ?? []).map((issue) => {
+    const path = (issue.instancePath ?? '').split('/').filter(Boolean).join('.');
+    const field = path ? `${where}.${path}` : where;
+    const keys = issue.params?.keys;
+    if (issue.keyword === 'unrecognized_keys' && keys) {
+      return `${field}: unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
+    }
+    return `${field}: ${issue.message ?? 'is invalid'}`;
+  });
+  return parts.length > 0 ? parts.join('; ') : `The ${where} is invalid`;
+}
+
+/** Maps anything thrown by a route to one error body and one status, chosen here and nowhere else. */
+export function toErrorResponse(
+  error: unknown,
+  request: FastifyRequest,
+): { status: number; body: ErrorBody } {
+  const requestId = request.id;
+  if (error instanceof GatehouseError) {
+    return {
+      status: httpStatusFor(error.code),
+      body: {
+        code: error.code,
+        message: error.message,
+        requestId,
+        ...(error.details ? { details: error.details } : {}),
+      },
+    };
+  }
+  const fastifyError = error as FastifyError;
+  if (hasZodFastifySchemaValidationErrors(fastifyError)) {
+    return {
+      status: 400,
+      body: { code: 'validation_failed', message: describeValidation(fastifyError), requestId },
+    };
+  }
+  if (isResponseSerializationError(fastifyError)) {
+    return {
+      status: 500,
+      body: { code: 'internal', message: 'The server built an invalid response', requestId },
+    };
+  }
+  // A constraint the service did not anticipate is still the caller's input, not a server fault.
+  const pgCode = pgErrorCode(error);
+  if (pgCode === PgCode.uniqueViolation) {
+    return {
+      status: 409,
+      body: { code: 'conflict', message: 'Something with that name already exists', requestId },
+    };
+  }
+  if (pgCode === PgCode.foreignKeyViolation) {
+    return {
+      status: 409,
+      body: {
+        code: 'conflict',
+        message: 'It is referenced by, or refers to, something that does not allow this',
+        requestId,
+      },
+    };
+  }
+  const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500;
+  if (status === 413) {
+    return { status, body: { code: 'payload_too_large', message: fastifyError.message, requestId } };
+  }
+  if (status >= 400 && status < 500) {
+    // Fastify's own refusals: malformed JSON, wrong content type, empty body …
+    return {
+      status,
+      body: { code: status === 404 ? 'not_found' : 'bad_request', message: fastifyError.message, requestId },
+    };
+  }
+  return {
+    status: 500,
+    body: {
+      code: 'internal',
+      message: `Internal error; quote request id ${requestId} when reporting it`,
+      requestId,
+    },
+  };
+}
+
+export function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  return reply.code(status).type('application/json').send(body);
+}

@@ -1,0 +1,61 @@
+/**
+ * Roles and what they allow. Every route declares one permission; a caller has it when one of their
+ * effective roles grants it. This table is the whole authorization policy: no role checks elsewhere.
+ */
+export const roles = [
+  'requester',
+  'approver',
+  'network-admin',
+  'security-officer',
+  'auditor',
+  'admin',
+] as const;
+export type Role = (typeof roles)[number];
+
+export const permissions = [
+  'inventory:read',
+  'inventory:write',
+  'audit:read',
+  'audit:export',
+  'jobs:read',
+  'jobs:write',
+  'operators:read',
+  'operators:write',
+  'tokens:own',
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const readEverything: Permission[] = [
+  'inventory:read',
+  'audit:read',
+  'audit:export',
+  'jobs:read',
+  'operators:read',
+];
+
+const grants: Record<Role, readonly Permission[]> = {
+  requester: ['inventory:read', 'tokens:own'],
+  approver: ['inventory:read', 'tokens:own', 'operators:read'],
+  'network-admin': ['inventory:read', 'tokens:own', 'jobs:read'],
+  'security-officer': [...readEverything, 'tokens:own'],
+  auditor: [...readEverything, 'tokens:own'],
+  admin: permissions,
+};
+
+export function isRole(value: string): value is Role {
+  return (roles as readonly string[]).includes(value);
+}
+
+export function permissionsOf(held: readonly Role[]): ReadonlySet<Permission> {
+  return new Set(held.flatMap((role) => grants[role]));
+}
+
+/**
+ * A token acts with the roles it was scoped to that its owner still holds: taking a role from an
+ * operator takes it from their tokens too. Every operator is a requester.
+ */
+export function effectiveRoles(operatorRoles: readonly string[], tokenRoles: readonly string[]): Role[] {
+  const owner = new Set<Role>(['requester', ...operatorRoles.filter(isRole)]);
+  const scoped = tokenRoles.length === 0 ? [...owner] : tokenRoles.filter(isRole).filter((r) => owner.has(r));
+  return roles.filter((role) => scoped.includes(role));
+}
