@@ -51,12 +51,9 @@ export const csvColumns = Object.keys(
  * (=, +, -, @), since audit exports are opened in spreadsheets by people who trust them.
  */
 export function csvCell(value: unknown): string {
+  // objects as canonical JSON; numbers and booleans print the same through it as through String()
   let text =
-    value === null || value === undefined
-      ? ''
-      : typeof value === 'object'
-        ? canonicalJson(value)
-        : String(value);
+    value === null || value === undefined ? '' : typeof value === 'string' ? value : canonicalJson(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
