@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything the tests need and runs the whole suite: type-check, lint, format, unit tests,
+# then integration tests on both embedded PGlite and the PostgreSQL server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_node
+ensure_packages
+ensure_postgres
+ensure_mariadb
+ensure_npm_packages
+build
+say "checks and unit tests"
+npm run --silent check
+say "integration tests (PGlite and PostgreSQL)"
+npm run --silent test:integration
+say "all tests passed"
