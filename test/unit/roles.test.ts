@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveRoles, permissionsOf, roles } from '../../src/modules/identity/domain/roles.js';
+
+describe('roles and permissions', () => {
+  it('every operator is a requester; a token scoped to nothing carries all its owner holds', () => {
+    expect(effectiveRoles([], [])).toEqual(['requester']);
+    expect(effectiveRoles(['auditor'], [])).toEqual(['requester', 'auditor']);
+  });
+
+  it('a token never carries a role its owner no longer holds', () => {
+    expect(effectiveRoles(['requester'], ['admin'])).toEqual([]);
+    expect(effectiveRoles(['auditor', 'approver'], ['auditor', 'admin'])).toEqual(['auditor']);
+  });
+
+  it('ignores unknown role names from the store', () => {
+    expect(effectiveRoles(['root', 'auditor'], [])).toEqual(['requester', 'auditor']);
+  });
+
+  it('auditors read everything and change nothing; only admins write the inventory', () => {
+    const auditor = permissionsOf(['auditor']);
+    expect([...auditor].filter((p) => p.endsWith(':write'))).toEqual([]);
+    expect(auditor.has('audit:read') && auditor.has('audit:export') && auditor.has('inventory:read')).toBe(
+      true,
+    );
+    for (const role of roles) {
+      expect(permissionsOf([role]).has('inventory:write')).toBe(role === 'admin');
+    }
+    expect(permissionsOf(['requester']).has('audit:read')).toBe(false);
+  });
+});
