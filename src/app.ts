@@ -5,6 +5,8 @@ import { createAuditLog, type AuditLog } from './modules/audit/audit.service.js'
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createIdentityService, type IdentityService } from './modules/identity/identity.service.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
+import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
+import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { buildServer } from './http/server.js';
 import type { App } from './http/types.js';
@@ -40,6 +42,7 @@ export interface Gatehouse {
   secrets: SecretBox;
   audit: AuditLog;
   identity: IdentityService;
+  inventory: InventoryService;
   /** Builds the HTTP server with every module's routes (not listening yet). */
   http(): Promise<App>;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     metrics,
   });
   const identity = createIdentityService({ store, clock, ids, audit });
+  const inventory = createInventoryService({ store, clock, ids, audit, secrets });
 
   return {
     config,
@@ -100,6 +104,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     secrets,
     audit,
     identity,
+    inventory,
     http: () =>
       buildServer({
         logger,
@@ -108,7 +113,12 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         bodyLimitBytes: config.bodyLimitBytes,
         trustedProxies: config.trustedProxies,
         version,
-        routes: [opsRoutes({ store, metrics }), identityRoutes({ identity }), auditRoutes({ store, audit })],
+        routes: [
+          opsRoutes({ store, metrics }),
+          identityRoutes({ identity }),
+          auditRoutes({ store, audit }),
+          inventoryRoutes({ inventory }),
+        ],
       }),
     close: async () => {
       if (!options.store) await store.close();
