@@ -188,79 +188,95 @@ export function planImport(
   for (const entity of importEntities) {
     const firstRow = new Map<string, number>();
     for (const { row, data } of document[entity] ?? []) {
-      const rawName = str(field(data, 'name'));
+      const rowErrors: ImportError[] = [];
+      const name = str(field(data, 'name'));
       const fail = (fieldName: string, message: string) =>
-        errors.push({ entity, row, ...(rawName ? { name: rawName } : {}), field: fieldName, message });
+        rowErrors.push({ entity, row, ...(name ? { name } : {}), field: fieldName, message });
       const parsed = rowSchemas[entity].safeParse(data);
-      if (!parsed.success) {
-        errors.push(...issueErrors(entity, row, rawName, parsed.error));
+      if (!parsed.success) rowErrors.push(...issueErrors(entity, row, name, parsed.error));
+      if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+        errors.push(...rowErrors);
         continue;
       }
-      const input = parsed.data;
-      const customer = str(field(input, 'customer'));
-      const key = entity === 'environments' ? envKey(customer!, input.name) : input.name;
+      // fields the schema refused are reported once; the rest are still checked, so that one pass
+      // over a file finds every problem in it
+      const refused = new Set(parsed.success ? [] : parsed.error.issues.map((i) => String(i.path[0] ?? '')));
+      const text = (key: string) => (refused.has(key) ? undefined : str(field(data, key)));
+      const customer = text('customer');
+      const key =
+        entity === 'environments' ? (customer && name ? envKey(customer, name) : undefined) : text('name');
       const label = labels[entity];
 
-      const first = firstRow.get(key);
-      if (first !== undefined) {
-        fail('name', `'${key}' appears more than once (first on row ${first}); list each ${label} once`);
-        continue;
+      let present = false;
+      if (key !== undefined) {
+        const first = firstRow.get(key);
+        if (first !== undefined) {
+          fail('name', `'${key}' appears more than once (first on row ${first}); list each ${label} once`);
+        } else {
+          firstRow.set(key, row);
+          present = entity === 'assets' ? existing.assets.has(key) : existing[entity].has(key);
+          if (present && mode === 'create') {
+            fail(
+              'name',
+              `${label} '${key}' already exists; remove this row, or import with mode 'upsert' to update it`,
+            );
+          }
+        }
       }
-      firstRow.set(key, row);
 
-      const present = entity === 'assets' ? existing.assets.has(key) : existing[entity].has(key);
-      if (present && mode === 'create') {
-        fail(
-          'name',
-          `${label} '${key}' already exists; remove this row, or import with mode 'upsert' to update it`,
-        );
-        continue;
-      }
-
-      const refProblems = errors.length;
-      const region = str(field(input, 'region'));
-      if (region && !known.regions(region))
+      const region = text('region');
+      if (region && !known.regions(region)) {
         fail('region', `there is no region named '${region}' (in the store or this import)`);
+      }
       if (customer && !known.customers(customer)) {
         fail('customer', `there is no customer named '${customer}' (in the store or this import)`);
       }
       if (entity === 'assets') {
-        const asset = input as RowInput<'assets'>;
-        if (asset.environment && !asset.customer) {
+        const environment = text('environment');
+        if (environment && !customer && !refused.has('customer')) {
           fail('environment', 'name the customer too; environments are looked up within a customer');
-        } else if (
-          asset.environment &&
-          asset.customer &&
-          !known.environments(envKey(asset.customer, asset.environment))
-        ) {
+        } else if (environment && customer && !known.environments(envKey(customer, environment))) {
           fail(
             'environment',
-            `customer '${asset.customer}' has no environment named '${asset.environment}' (in the store or this import)`,
+            `customer '${customer}' has no environment named '${environment}' (in the store or this import)`,
           );
         }
-        if (!asset.region && !asset.environment && !(present && mode === 'upsert')) {
+        if (!region && !environment && !present && !refused.has('region') && !refused.has('environment')) {
           fail('region', 'name the region, or an environment to take it from');
         }
-        if (asset.machineType && !known.machineTypes(asset.machineType)) {
+        const machineType = text('machineType');
+        if (machineType && !known.machineTypes(machineType)) {
           fail(
             'machineType',
-            `there is no machine type named '${asset.machineType}' (in the store or this import)`,
+            `there is no machine type named '${machineType}' (in the store or this import)`,
           );
         }
-        for (const group of new Set(asset.groups ?? [])) {
-          if (!known.assetGroups(group))
+        const groups = refused.has('groups') ? undefined : field(data, 'groups');
+        for (const group of new Set(
+          Array.isArray(groups) ? groups.filter((g) => typeof g === 'string') : [],
+        )) {
+          if (!known.assetGroups(group)) {
             fail('groups', `there is no asset group named '${group}' (in the store or this import)`);
+          }
         }
-        const kind = existing.assets.get(key);
-        if (present && kind !== asset.kind) {
+        const kind = key === undefined ? undefined : existing.assets.get(key);
+        const wanted = text('kind');
+        if (present && kind && wanted && kind !== wanted) {
           fail(
             'kind',
             `asset '${key}' is a ${kind}; the kind of an asset cannot change (delete it and import it again)`,
           );
         }
       }
-      if (errors.length > refProblems) continue;
-      (plan[entity] as PlannedRow<unknown>[]).push({ row, action: present ? 'update' : 'create', input });
+      if (rowErrors.length > 0 || !parsed.success) {
+        errors.push(...rowErrors);
+        continue;
+      }
+      (plan[entity] as PlannedRow<unknown>[]).push({
+        row,
+        action: present ? 'update' : 'create',
+        input: parsed.data,
+      });
     }
   }
   errors.sort(byPosition);
