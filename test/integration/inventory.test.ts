@@ -134,6 +134,13 @@ describe.each(backends)('inventory API on %s', (backend) => {
     expect((await t.call('DELETE', `${base}/staging`)).statusCode).toBe(204);
     expect((await t.call('GET', `${base}/staging`)).statusCode).toBe(404);
     expect((await ok('GET', '/api/v1/customers/globex/environments/staging')).name).toBe('staging');
+    const events = await ok('GET', `/api/v1/audit/events?targetId=${created.id}`);
+    expect(events.items.map((e: { action: string }) => e.action)).toEqual([
+      'environment.deleted',
+      'environment.updated',
+      'environment.created',
+    ]);
+    expect(events.items[1].details).toMatchObject({ customer: 'acme', changed: ['tier', 'region'] });
   });
 
   it('round-trips servers and databases, with names and ids of what they refer to', async () => {
@@ -242,6 +249,13 @@ describe.each(backends)('inventory API on %s', (backend) => {
     expect((await ok('GET', '/api/v1/jumpboxes?region=eu-west-1')).items).toHaveLength(1);
     expect((await ok('GET', '/api/v1/jumpboxes?region=us-east-1')).items).toHaveLength(0);
     expect((await t.call('DELETE', '/api/v1/jumpboxes/jump-1')).statusCode).toBe(204);
+    const events = await ok('GET', `/api/v1/audit/events?targetType=jumpbox&targetId=${created.id}`);
+    expect(events.items.map((e: { action: string }) => e.action)).toEqual([
+      'jumpbox.deleted',
+      'jumpbox.updated',
+      'jumpbox.created',
+    ]);
+    expect(events.items[1].details.changed).toEqual(['sourceCidrs']);
   });
 
   it('filters assets and pages through them by name', async () => {
