@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuditLog, type AuditLog } from './modules/audit/audit.service.js';
@@ -7,6 +8,7 @@ import { createIdentityService, type IdentityService } from './modules/identity/
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
+import { jobsRoutes } from './http/jobs.routes.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { buildServer } from './http/server.js';
 import type { App } from './http/types.js';
@@ -16,6 +18,9 @@ import { createSecretBox, createSigner, loadMasterKey, type SecretBox } from './
 import { migrate } from './platform/db/migrate.js';
 import { openStore, type Store } from './platform/db/store.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { createJobQueue, type JobQueue } from './platform/jobs/job-queue.js';
+import { createJobRunner, type JobRunner } from './platform/jobs/job-runner.js';
+import type { JobHandler } from './platform/jobs/job-types.js';
 import { packageRoot } from './platform/paths.js';
 
 export const version = (
@@ -43,6 +48,9 @@ export interface Gatehouse {
   audit: AuditLog;
   identity: IdentityService;
   inventory: InventoryService;
+  jobs: JobQueue;
+  /** Starts this process's job workers (every node may run them; jobs are claimed with SKIP LOCKED). */
+  startWorkers(): JobRunner;
   /** Builds the HTTP server with every module's routes (not listening yet). */
   http(): Promise<App>;
   close(): Promise<void>;
@@ -94,6 +102,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   });
   const identity = createIdentityService({ store, clock, ids, audit });
   const inventory = createInventoryService({ store, clock, ids, audit, secrets });
+  const jobs = createJobQueue({ clock, ids, maxAttempts: config.jobs.maxAttempts, audit });
+  // each module that does background work adds its handlers here, by job kind
+  const jobHandlers: Record<string, JobHandler> = {};
 
   return {
     config,
@@ -105,6 +116,22 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     audit,
     identity,
     inventory,
+    jobs,
+    startWorkers: () => {
+      const runner = createJobRunner({
+        store,
+        clock,
+        ids,
+        logger,
+        audit,
+        handlers: jobHandlers,
+        config: config.jobs,
+        workerId: `${hostname()}:${process.pid}`,
+        metrics,
+      });
+      runner.start();
+      return runner;
+    },
     http: () =>
       buildServer({
         logger,
@@ -118,6 +145,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           identityRoutes({ identity }),
           auditRoutes({ store, audit }),
           inventoryRoutes({ inventory }),
+          jobsRoutes({ store, jobs }),
         ],
       }),
     close: async () => {

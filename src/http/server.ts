@@ -41,10 +41,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
     bodyLimit: deps.bodyLimitBytes,
     trustProxy: deps.trustedProxies.length > 0 ? deps.trustedProxies : false,
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
 

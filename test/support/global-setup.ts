@@ -23,7 +23,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const admin = await openStore({ databaseUrl: adminDatabaseUrl() });
   const { rows } = await sql<{ datname: string }>`
     SELECT datname FROM pg_database WHERE datname LIKE ${TEST_DB_PREFIX + '%'}`.execute(admin.db);
-  for (const { datname } of rows) {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // names are gh_test_<pid>_<random>: leave databases of test runs still going (their pid is alive)
+  const stale = rows.filter(({ datname }) => !alive(Number(/^gh_test_(\d+)_/.exec(datname)?.[1] ?? 0)));
+  for (const { datname } of stale) {
     // names come from pg_database and match our prefix grammar; quote them as identifiers anyway
     await admin.exec(`DROP DATABASE IF EXISTS "${datname.replace(/"/g, '""')}" WITH (FORCE)`);
   }

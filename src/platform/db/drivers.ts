@@ -45,6 +45,8 @@ export function createPostgresPool(url: string, options: { max?: number } = {}):
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor must a checked-out client losing it between queries (idle in transaction): its next query fails.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return {
     kind: 'postgres',
     location: `PostgreSQL ${redactUrl(url)}`,
