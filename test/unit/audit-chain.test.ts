@@ -78,9 +78,9 @@ function verifyAll(events: AuditEvent[], start?: { seq: number; hash: string }) 
 
 const text = fc.string({ unit: 'binary', maxLength: 20 });
 const nullableText = fc.option(text, { nil: null });
-const details = fc.dictionary(text, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }) as fc.Arbitrary<
-  Record<string, unknown>
->;
+const details = fc.dictionary(text, fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }), {
+  maxKeys: 6,
+}) as fc.Arbitrary<Record<string, unknown>>;
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
 
 const unhashedEvent: fc.Arbitrary<Unhashed> = fc.record({
@@ -173,6 +173,62 @@ describe('canonicalEncoding and hashEvent', () => {
         expect(hashEvent(event)).toBe(createHash('sha256').update(canonicalEncoding(event)).digest('hex'));
       }),
     );
+  });
+
+  const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+  it('hashes exactly the UTF-8 of canonicalEncoding, for any details, normalised or not', () => {
+    // hashEvent writes the bytes itself for speed; canonicalEncoding is the readable definition
+    const odd = fc.constantFrom<unknown>(
+      undefined,
+      -0,
+      NaN,
+      -Infinity,
+      1e21,
+      5e-324,
+      new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)),
+      { toJSON: () => ({ b: 1, a: [2] }) },
+      () => 1,
+      '\u0000\u001f\u007f\u2028\ud800\udc00\ud83d\ude00 "\\',
+    );
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }), odd);
+    const anyDetails = fc.dictionary(fc.oneof(text, fc.constantFrom('10', '9', '__proto__', '')), value, {
+      maxKeys: 8,
+    });
+    fc.assert(
+      fc.property(unhashedEvent, anyDetails, (event, d) => {
+        const withDetails = { ...event, details: d };
+        expect(hashEvent(withDetails)).toBe(sha256(canonicalEncoding(withDetails)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('hashes events of any size, and dates outside four-digit years', () => {
+    const event = baseEvent(1, GENESIS_HASH);
+    for (const size of [0, 4095, 4096, 70_000]) {
+      const big = { ...event, actorName: 'é'.repeat(size), details: { text: '😀'.repeat(size) } };
+      expect(hashEvent(big)).toBe(sha256(canonicalEncoding(big)));
+      // the buffer grew: a small event after a big one is still right
+      expect(hashEvent(event)).toBe(sha256(canonicalEncoding(event)));
+    }
+    for (const iso of [
+      '+010000-01-01T00:00:00.001Z',
+      '-000001-12-31T23:59:59.999Z',
+      '1969-12-31T23:59:59.999Z',
+    ]) {
+      const dated = { ...event, occurredAt: new Date(iso) };
+      expect(hashEvent(dated)).toBe(sha256(canonicalEncoding(dated)));
+    }
+    expect(() => hashEvent({ ...event, occurredAt: new Date(NaN) })).toThrow(RangeError);
+  });
+
+  it('hashes consecutive events in one second with the right milliseconds', () => {
+    const event = baseEvent(1, GENESIS_HASH);
+    for (const ms of [0, 1, 9, 10, 99, 100, 999, 1000, 1001]) {
+      const timed = { ...event, occurredAt: new Date(T0 + ms) };
+      expect(hashEvent(timed)).toBe(sha256(canonicalEncoding(timed)));
+    }
   });
 
   it('does not depend on the key order of details (shuffled keys → same hash)', () => {

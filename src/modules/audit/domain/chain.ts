@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../../../platform/canonical-json.js';
 import type { AuditEvent } from '../audit.types.js';
+import { Utf8Writer } from './utf8-writer.js';
 
 /** The predecessor hash of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -22,8 +23,39 @@ export function canonicalEncoding(event: Omit<AuditEvent, 'hash'>): string {
   );
 }
 
+const ENCODING_PREFIX = `[${str(ENCODING_VERSION)},`;
+const writer = new Utf8Writer();
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+
+/**
+ * SHA-256 (hex) of the UTF-8 of `canonicalEncoding(event)`. The same bytes are written straight into
+ * a reused buffer rather than through that string: verification re-hashes every event, and this is
+ * about four times faster (the unit tests hold the two to the same bytes).
+ */
 export function hashEvent(event: Omit<AuditEvent, 'hash'>): string {
-  return createHash('sha256').update(canonicalEncoding(event)).digest('hex');
+  const w = writer;
+  w.reset();
+  w.ascii(ENCODING_PREFIX);
+  w.number(event.seq);
+  w.nextString(event.id);
+  w.ascii(',"');
+  w.isoTimestamp(event.occurredAt);
+  w.byte(QUOTE);
+  w.nextString(event.actorType);
+  w.nextNullable(event.actorId);
+  w.nextString(event.actorName);
+  w.nextString(event.action);
+  w.nextNullable(event.targetType);
+  w.nextNullable(event.targetId);
+  w.nextNullable(event.ticket);
+  w.byte(COMMA);
+  w.canonicalJson(event.details);
+  w.nextNullable(event.requestId);
+  w.nextNullable(event.sourceIp);
+  w.nextString(event.prevHash);
+  w.byte(0x5d);
+  return hash('sha256', w.bytes(), 'hex');
 }
 
 export interface Checkpoint {
