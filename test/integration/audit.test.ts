@@ -8,7 +8,7 @@ import { manualClock, systemIds } from '../../src/platform/clock.js';
 import { createSigner, verifySignature, type Signer } from '../../src/platform/crypto.js';
 import { openStore, pgErrorCode, type Executor, type Store, type Tx } from '../../src/platform/db/store.js';
 import { IntegrityError, ValidationError } from '../../src/platform/errors.js';
-import { backends, createTestStore, type TestStore } from '../support/stores.js';
+import { backends, createTestStore, serverOnly, type TestStore } from '../support/stores.js';
 
 const alice: Actor = { type: 'operator', id: 'op-alice', name: 'alice' };
 const bob: Actor = { type: 'token', id: 'op-bob', name: 'bob' };
@@ -253,7 +253,7 @@ describe.each(backends)('audit log on %s', (backend) => {
       expect(await log.verify(db)).toMatchObject({ ok: true, checked: 110 });
     });
 
-    it.runIf(backend === 'postgres')(
+    serverOnly(backend)(
       'keeps one chain when two processes append to the same database at once',
       async () => {
         const { db, log, signer } = await setup({ checkpointEvery: 10 });

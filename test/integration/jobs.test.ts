@@ -10,7 +10,7 @@ import { createJobQueue, type EnqueueInput } from '../../src/platform/jobs/job-q
 import { createJobRunner, type JobRunner } from '../../src/platform/jobs/job-runner.js';
 import type { JobHandler } from '../../src/platform/jobs/job-types.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { backends, createTestStore, type TestStore } from '../support/stores.js';
+import { backends, createTestStore, serverOnly, type TestStore } from '../support/stores.js';
 
 const logger = createLogger({ level: process.env.JOBS_TEST_LOG ?? 'silent' });
 const LEASE_MS = 60_000;
@@ -160,7 +160,7 @@ describe.each(backends)('job runner on %s', (backend) => {
     return { store, clock, audit, queue, runner, enqueue, job };
   }
 
-  it.runIf(backend === 'postgres')('two runners on one database never run the same job twice', async () => {
+  serverOnly(backend)('two runners on one database never run the same job twice', async () => {
     const { store, runner, enqueue } = await setUp();
     const second = await openStore({ databaseUrl: t.databaseUrl });
     cleanups.push(() => second.close());
@@ -469,7 +469,7 @@ describe.each(backends)('job runner on %s', (backend) => {
     expect(Number(count?.n)).toBe(3);
   });
 
-  it.runIf(backend === 'postgres')(
+  serverOnly(backend)(
     'returns the job of a concurrent transaction holding the same dedupe key once it commits',
     async () => {
       const { store, queue } = await setUp();

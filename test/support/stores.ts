@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { inject } from 'vitest';
+import { inject, it } from 'vitest';
 import { migrate } from '../../src/platform/db/migrate.js';
 import { openStore, type Store } from '../../src/platform/db/store.js';
 import { adminDatabaseUrl, databaseUrlFor, TEST_DB_PREFIX } from './pg-admin.js';
@@ -40,4 +40,13 @@ export async function createTestStore(backend: Backend): Promise<TestStore> {
       await admin.close();
     },
   };
+}
+
+/**
+ * `it` for tests that need a second connection or process on the same database — something only a
+ * PostgreSQL server offers (PGlite is one process). On PGlite such tests are not registered at all,
+ * rather than reported as skipped.
+ */
+export function serverOnly(backend: Backend): typeof it | ((name: string, ...rest: unknown[]) => void) {
+  return backend === 'postgres' ? it : () => undefined;
 }
