@@ -122,6 +122,11 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
 
+  // the web back-office will be served here; until it exists, the front door is the API's documentation
+  app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect(DOCS_PREFIX),
+  );
+
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
   );

@@ -23,6 +23,12 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     );
   });
 
+  it('sends a browser at the root to the docs page', async () => {
+    const response = await t.call('GET', '/', { token: null });
+    expect(response.statusCode).toBe(302);
+    expect(response.headers.location).toBe('/api/docs');
+  });
+
   it('serves the docs page', async () => {
     const response = await t.call('GET', '/api/docs/', { token: null });
     expect(response.statusCode).toBe(200);
