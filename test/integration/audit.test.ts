@@ -361,6 +361,25 @@ describe.each(backends)('audit log on %s', (backend) => {
       expect(await log.verify(db)).toMatchObject({ ok: true, checked: 4 });
     });
 
+    it('refuses an event time finer than the millisecond its hash covers', async () => {
+      const { store, db, log } = await setup({ checkpointEvery: 100 });
+      await appendEach(store, log, 1);
+      const error = await db
+        .transaction()
+        .execute(async (tx) => {
+          await sql`SET LOCAL session_replication_role = replica`.execute(tx);
+          await sql`UPDATE audit_events SET occurred_at = occurred_at + interval '1 microsecond' WHERE seq = 1`.execute(
+            tx,
+          );
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(pgErrorCode(error)).toBe('23514');
+      expect(await log.verify(db)).toMatchObject({ ok: true, checked: 1 });
+    });
+
     it('TRUNCATE of the events alone', async () => {
       const { store, db, log } = await setup({ checkpointEvery: 2 });
       await appendEach(store, log, 2);
