@@ -30,17 +30,40 @@ export const uuid = z.string().uuid('must be a UUID');
 
 export const port = z.number().int().min(1, 'ports are 1-65535').max(65535, 'ports are 1-65535');
 
-/** An IPv4 or IPv6 address (no prefix). */
-export const ipAddress = z
-  .string()
-  .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address, like 192.0.2.10');
+/** A refinement from a function that says what is wrong with a value, or returns undefined. */
+const reportProblem =
+  (problem: (value: string) => string | undefined) => (value: string, ctx: z.RefinementCtx<string>) => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  };
+
+/**
+ * 4 or 6 for an address PostgreSQL's `inet` stores as it is, else 0. Node's `isIP` also accepts IPv6
+ * zone ids (`fe80::1%eth0`): they name an interface of one machine, and `inet` refuses them.
+ */
+function ipVersion(value: string): 0 | 4 | 6 {
+  if (value.includes('%')) return 0;
+  const version = isIP(value);
+  return version === 4 || version === 6 ? version : 0;
+}
+
+const ZONE_ID = 'has a zone id (%…); send the address without it, like fe80::1';
+
+function ipAddressProblem(value: string): string | undefined {
+  if (ipVersion(value) !== 0) return undefined;
+  return isIP(value) !== 0 ? ZONE_ID : 'must be an IPv4 or IPv6 address, like 192.0.2.10';
+}
+
+/** An IPv4 or IPv6 address: no prefix, no zone id. */
+export const ipAddress = z.string().superRefine(reportProblem(ipAddressProblem));
 
 function cidrProblem(value: string): string | undefined {
   const [address, prefixText, extra] = value.split('/');
   if (!address || prefixText === undefined || extra !== undefined)
     return 'must be address/prefix, like 192.0.2.0/24';
-  const version = isIP(address);
-  if (version === 0) return `'${address}' is not an IPv4 or IPv6 address`;
+  const version = ipVersion(address);
+  if (version === 0)
+    return isIP(address) !== 0 ? `'${address}' ${ZONE_ID}` : `'${address}' is not an IPv4 or IPv6 address`;
   const max = version === 4 ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return `prefix must be 0-${max}`;
   const prefix = Number(prefixText);
@@ -99,23 +122,31 @@ function networkOf(bits: string, prefix: number, version: number): string {
 }
 
 /** A network in CIDR notation with no host bits set: 192.0.2.0/24, 2001:db8::/32. */
-export const cidr = z.string().superRefine((value, ctx) => {
-  const problem = cidrProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const cidr = z.string().superRefine(reportProblem(cidrProblem));
 
-/** An RFC 1123 host name, or an IP address. */
-export const host = z
-  .string()
-  .max(253)
-  .refine(
-    (v) =>
-      isIP(v) !== 0 ||
-      /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
-        v,
-      ),
-    'must be a host name (letters, digits, dashes and dots, like db1.example.net) or an IP address',
-  );
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+/**
+ * A last label that resolvers read as a number: decimal, or hex `0x…` (the WHATWG URL host rule).
+ * `getaddrinfo` turns such a name into an IPv4 address by the old `inet_aton` rules (`1.2.3` is
+ * 1.2.0.3, `0x7f000001` is 127.0.0.1), so it is not a host name and must be a valid IPv4 address.
+ */
+const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/i;
+
+function hostProblem(value: string): string | undefined {
+  if (ipVersion(value) !== 0) return undefined;
+  if (isIP(value) !== 0) return ZONE_ID;
+  if (!HOST_NAME.test(value)) {
+    return 'must be a host name (letters, digits, dashes and dots, like db1.example.net) or an IP address';
+  }
+  if (NUMERIC_LABEL.test(value.slice(value.lastIndexOf('.') + 1))) {
+    return 'reads as an IPv4 address but is not one: use four numbers 0-255, like 192.0.2.10, or a host name';
+  }
+  return undefined;
+}
+
+/** An RFC 1123 host name, or an IP address (no zone id); never something that only looks like one. */
+export const host = z.string().max(253).superRefine(reportProblem(hostProblem));
 
 /** Labels: small string map for filtering. */
 export const labels = z

@@ -19,18 +19,6 @@ export const ref = z.string().min(1).max(63);
 export const description = text(500);
 export const operatingSystem = text(100).min(1);
 
-/** An address an asset or jumpbox has: one IP, no prefix and no zone (`%eth0`). */
-export const address = ipAddress.refine(
-  (v) => !v.includes('%'),
-  'must be a plain IP address without a zone (%…), like 192.0.2.10',
-);
-
-/** A host a connector reaches: a host name or an IP address (and not something that only looks like one). */
-export const hostName = host.refine(
-  (v) => !/^[\d.]+$/.test(v) || ipAddress.safeParse(v).success,
-  'looks like an IPv4 address but is not one (each part is 0-255)',
-);
-
 export const adminUsername = z
   .string()
   .regex(
@@ -88,7 +76,7 @@ const assetPlacement = {
 };
 
 export const createServerBody = z
-  .object({ kind: z.literal('server'), ...assetPlacement, os: operatingSystem, address })
+  .object({ kind: z.literal('server'), ...assetPlacement, os: operatingSystem, address: ipAddress })
   .strict();
 
 export const createDatabaseBody = z
@@ -96,9 +84,9 @@ export const createDatabaseBody = z
     kind: z.literal('database'),
     ...assetPlacement,
     engine,
-    host: hostName,
+    host,
     port,
-    address: address.optional().describe('The IP network rules apply to, when host is a name'),
+    address: ipAddress.optional().describe('The IP network rules apply to, when host is a name'),
     adminCredential: adminCredential.optional(),
   })
   .strict();
@@ -116,9 +104,9 @@ export const updateAssetBody = z
     labels: labels.optional().describe('Replaces all labels'),
     groups: groupNames.optional().describe('Replaces the group memberships'),
     os: operatingSystem.optional().describe('Servers only'),
-    address: address.nullable().optional().describe('Servers: required; databases: optional'),
+    address: ipAddress.nullable().optional().describe('Servers: required; databases: optional'),
     engine: engine.optional().describe('Databases only'),
-    host: hostName.optional().describe('Databases only'),
+    host: host.optional().describe('Databases only'),
     port: port.optional().describe('Databases only'),
     adminCredential: adminCredential.nullable().optional().describe('Databases only; null removes it'),
   })
@@ -128,7 +116,7 @@ export const createJumpboxBody = z
   .object({
     name,
     region: name,
-    address,
+    address: ipAddress,
     sourceCidrs: z
       .array(cidr)
       .min(1, 'list at least one source CIDR')
@@ -141,7 +129,7 @@ export const updateJumpboxBody = z
   .object({
     name: name.optional(),
     region: name.optional(),
-    address: address.optional(),
+    address: ipAddress.optional(),
     sourceCidrs: createJumpboxBody.shape.sourceCidrs.optional(),
     description: description.optional(),
   })
