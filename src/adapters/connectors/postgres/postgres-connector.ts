@@ -1,0 +1,245 @@
+import { GatehouseError, TransientError, ValidationError } from '../../../platform/errors.js';
+import {
+  assertAccountSpec,
+  assertManagedPrefix,
+  assertManagedUsername,
+  parseTarget,
+  postgresTargetSchema,
+} from '../config.js';
+import type { AccountSpec, Connector, DatabaseTarget, ManagedAccount, PermissionLevel } from '../types.js';
+import { isAscii, scramSha256Verifier } from './scram.js';
+import { withPostgres, type ParsedPostgresTarget, type PgSession } from './session.js';
+
+/**
+ * PostgreSQL: an account is a LOGIN role with `VALID UNTIL` (the target's own expiry backstop — it
+ * applies to password authentication, so not to `trust`, `peer` or certificate entries in pg_hba.conf)
+ * and membership in the roles its level maps to.
+ *
+ * DDL takes no bind parameters: names are checked against the managed-account grammar, then quoted with
+ * the driver's `escapeIdentifier`/`escapeLiteral`. Everything else (`rolname = $1`) is a parameter.
+ * Why verifiers, pg_shdepend and a password-checking test cluster: docs/decisions/0005-*.md.
+ */
+
+const defaultLevels: Record<PermissionLevel, readonly string[] | undefined> = {
+  'read-only': ['pg_read_all_data'],
+  'read-write': ['pg_read_all_data', 'pg_write_all_data'],
+  // admin means different things on different assets: it must be configured
+  admin: undefined,
+};
+
+function rolesFor(target: ParsedPostgresTarget, level: PermissionLevel): readonly string[] {
+  const roles = target.levels?.[level] ?? defaultLevels[level];
+  if (!roles) {
+    throw new ValidationError(
+      `this PostgreSQL asset has no role mapping for the ${level} level; set levels.${level} to the roles an ` +
+        `${level} account should be a member of`,
+    );
+  }
+  return roles;
+}
+
+const parse = (target: unknown) => parseTarget(postgresTargetSchema, target);
+
+interface RoleRow {
+  rolsuper: boolean;
+  rolreplication: boolean;
+  rolbypassrls: boolean;
+}
+
+async function findRole(s: PgSession, username: string): Promise<RoleRow | undefined> {
+  const rows = await s.query<RoleRow>(
+    'SELECT rolsuper, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = $1',
+    [username],
+  );
+  return rows[0];
+}
+
+/** The password clause: a SCRAM verifier computed here when possible, else the password itself. */
+async function passwordValue(password: string): Promise<string> {
+  return isAscii(password) ? scramSha256Verifier(password) : password;
+}
+
+async function createOrAlterRole(s: PgSession, target: ParsedPostgresTarget, spec: AccountSpec) {
+  const existing = await findRole(s, spec.username);
+  const role = s.ident(spec.username);
+  // attributes a CREATEROLE admin may set; the superuser-only ones are named only when they need undoing
+  const attributes = [
+    'LOGIN',
+    'NOCREATEDB',
+    'NOCREATEROLE',
+    'INHERIT',
+    ...(existing?.rolsuper ? ['NOSUPERUSER'] : []),
+    ...(existing?.rolreplication ? ['NOREPLICATION'] : []),
+    ...(existing?.rolbypassrls ? ['NOBYPASSRLS'] : []),
+    `CONNECTION LIMIT ${target.connectionLimit}`,
+    `PASSWORD ${s.literal(await passwordValue(spec.password))}`,
+    `VALID UNTIL ${s.literal(spec.validUntil.toISOString())}`,
+  ].join(' ');
+  await s.query(`${existing ? 'ALTER' : 'CREATE'} ROLE ${role} WITH ${attributes}`, [], { secret: true });
+  return { created: !existing };
+}
+
+async function convergeMemberships(s: PgSession, username: string, wanted: readonly string[]) {
+  const rows = await s.query<{ rolname: string }>(
+    `SELECT r.rolname FROM pg_auth_members m
+       JOIN pg_roles r ON r.oid = m.roleid
+       JOIN pg_roles u ON u.oid = m.member
+      WHERE u.rolname = $1`,
+    [username],
+  );
+  const current = new Set(rows.map((r) => r.rolname));
+  const role = s.ident(username);
+  for (const granted of current) {
+    if (!wanted.includes(granted)) await s.query(`REVOKE ${s.ident(granted)} FROM ${role}`);
+  }
+  for (const member of wanted) {
+    if (!current.has(member)) await s.query(`GRANT ${s.ident(member)} TO ${role}`);
+  }
+}
+
+/** Terminates every session of the role, and waits until none is left. */
+async function terminateSessions(s: PgSession, username: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await s.query<{ pid: number }>(
+      `SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE usename = $1 AND pid <> pg_backend_pid()`,
+      [username],
+    );
+    if (rows.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new TransientError(
+        'target_unavailable',
+        `sessions of ${username} did not end within ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The databases where the role owns objects or holds privileges, from the cluster-wide `pg_shdepend`
+ * (dbid 0 = shared objects, handled from any database), plus the one the admin is connected to.
+ */
+async function databasesToClean(s: PgSession, username: string): Promise<string[]> {
+  const rows = await s.query<{ datname: string }>(
+    `SELECT current_database() AS datname
+     UNION
+     SELECT d.datname FROM pg_shdepend sd
+       JOIN pg_database d ON d.oid = sd.dbid
+      WHERE sd.refclassid = 'pg_authid'::regclass
+        AND sd.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)`,
+    [username],
+  );
+  return rows.map((r) => r.datname);
+}
+
+async function releaseObjects(
+  s: PgSession,
+  target: ParsedPostgresTarget,
+  username: string,
+  database: string,
+) {
+  const release = async (session: PgSession) => {
+    const role = session.ident(username);
+    // objects it created go to the admin (data is kept); then its remaining privileges are dropped
+    await session.transaction(async () => {
+      await session.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
+      await session.query(`DROP OWNED BY ${role}`);
+    });
+  };
+  const [{ current } = { current: '' }] = await s.query<{ current: string }>(
+    'SELECT current_database() AS current',
+  );
+  if (database === current) return release(s);
+  return withPostgres(target, `releasing objects of ${username} in database ${database}`, release, database);
+}
+
+async function revoke(s: PgSession, target: ParsedPostgresTarget, username: string) {
+  if (!(await findRole(s, username))) return { existed: false };
+  const role = s.ident(username);
+  await s.query(`ALTER ROLE ${role} NOLOGIN`);
+  await terminateSessions(s, username);
+  for (let pass = 1; ; pass++) {
+    for (const database of await databasesToClean(s, username)) {
+      await releaseObjects(s, target, username, database);
+    }
+    try {
+      await s.query(`DROP ROLE IF EXISTS ${role}`);
+      break;
+    } catch (error) {
+      // something new depends on it (created between the listing and the drop): clean again
+      const dependents = error instanceof GatehouseError && error.details?.driverCode === '2BP01';
+      if (!dependents || pass >= 3) throw error;
+    }
+  }
+  if (await findRole(s, username)) {
+    throw new TransientError('target_unavailable', `${username} still exists after DROP ROLE; will retry`);
+  }
+  return { existed: true };
+}
+
+function toDate(value: unknown): Date | undefined {
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value : undefined;
+}
+
+export function createPostgresConnector(): Connector {
+  return {
+    engines: ['postgres'],
+    validateConfig: (target) => parse(target),
+
+    async testConnection(input: DatabaseTarget) {
+      const target = parse(input);
+      return withPostgres(target, 'testing the connection', async (s) => {
+        const [row] = await s.query<{ version: string }>(
+          "SELECT current_setting('server_version') AS version",
+        );
+        return { serverVersion: row?.version ?? 'unknown' };
+      });
+    },
+
+    async createAccount(input, spec) {
+      const target = parse(input);
+      assertAccountSpec('postgres', spec);
+      const roles = rolesFor(target, spec.level);
+      return withPostgres(target, `creating ${spec.username}`, (s) =>
+        s.transaction(async () => {
+          const result = await createOrAlterRole(s, target, spec);
+          await convergeMemberships(s, spec.username, roles);
+          return result;
+        }),
+      );
+    },
+
+    async revokeAccount(input, username) {
+      const target = parse(input);
+      assertManagedUsername('postgres', username);
+      return withPostgres(target, `revoking ${username}`, (s) => revoke(s, target, username));
+    },
+
+    async accountExists(input, username) {
+      const target = parse(input);
+      assertManagedUsername('postgres', username);
+      return withPostgres(
+        target,
+        `looking up ${username}`,
+        async (s) => (await findRole(s, username)) !== undefined,
+      );
+    },
+
+    async listManagedAccounts(input, prefix = 'gh_'): Promise<ManagedAccount[]> {
+      const target = parse(input);
+      assertManagedPrefix(prefix);
+      return withPostgres(target, 'listing managed accounts', async (s) => {
+        const rows = await s.query<{ rolname: string; rolvaliduntil: unknown }>(
+          'SELECT rolname, rolvaliduntil FROM pg_roles WHERE starts_with(rolname, $1) ORDER BY rolname',
+          [prefix],
+        );
+        return rows.map((r) => {
+          const validUntil = toDate(r.rolvaliduntil);
+          return validUntil ? { username: r.rolname, validUntil } : { username: r.rolname };
+        });
+      });
+    },
+  };
+}
