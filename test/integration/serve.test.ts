@@ -1,5 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -111,6 +111,38 @@ describe('gatehouse serve --demo on a fresh embedded store', () => {
     });
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('creates, shows and imports inventory from the CLI, listing every bad row of a refused import', async () => {
+    const client = { GATEHOUSE_URL: base, GATEHOUSE_TOKEN: token };
+    const created = await cli(
+      ['inventory', 'customers', 'create', '--set', 'name=zeta', '--set', 'displayName=Zeta Ltd'],
+      client,
+    );
+    expect(created.code).toBe(0);
+    const shown = await cli(['inventory', 'customers', 'show', 'zeta', '--json'], client);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'zeta', displayName: 'Zeta Ltd' });
+    const duplicate = await cli(
+      ['inventory', 'customers', 'create', '--set', 'name=zeta', '--set', 'displayName=Again'],
+      client,
+    );
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.stderr).toMatch(/zeta/);
+
+    const csv = path.join(dataDir, 'regions.csv');
+    writeFileSync(
+      csv,
+      'name,displayName\nap-south-1,Mumbai\nBAD NAME,Nowhere\nap-east-1,Hong Kong\n-x,Worse\n',
+    );
+    const refused = await cli(['inventory', 'import', csv, '--entity', 'regions'], client);
+    expect(refused.code).toBe(2);
+    // rows are numbered as lines of the file, the header being line 1
+    expect(refused.stderr).toMatch(/row 3: name/);
+    expect(refused.stderr).toMatch(/row 5: name/);
+    const regions = await cli(['inventory', 'regions', 'list', '--json'], client);
+    expect(
+      (JSON.parse(regions.stdout) as { items: { name: string }[] }).items.map((r) => r.name),
+    ).not.toContain('ap-south-1');
   });
 
   it('keeps a second process out of the embedded store while it runs', async () => {
