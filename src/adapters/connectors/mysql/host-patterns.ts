@@ -5,8 +5,8 @@ import { ValidationError } from '../../../platform/errors.js';
  * Jumpbox source CIDRs → the host part of MySQL/MariaDB account names (`'user'@'<host>'`).
  *
  * - IPv4 /32 → the address itself (`192.0.2.10`).
- * - IPv4 /n → `address/netmask` (`192.0.2.0/255.255.255.0`), which MariaDB (all versions) and MySQL
- *   accept; MySQL ≥ 8.0.23 would also take CIDR, MariaDB 10.11 does not.
+ * - IPv4 /n → `address/netmask` (`192.0.2.0/255.255.255.0`), which MariaDB and MySQL both match.
+ *   Never CIDR: MariaDB 10.11 accepts `'u'@'192.0.2.0/24'` silently and then matches no client with it.
  * - IPv6 /128 → the address in the compressed lower-case form the server prints client addresses in
  *   (it compares the text); other IPv6 prefixes cannot be expressed without wildcards and are refused.
  * - /0 is refused: an account reachable from anywhere is what these accounts must never be.
