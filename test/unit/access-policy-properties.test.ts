@@ -208,7 +208,7 @@ const governing = (policies: Policy[], d: PolicyDecision) => policies.find((p) =
  * with any failure, together with the case, so a failure can be replayed.
  */
 const seed = Date.now();
-const cases = fc.sample(fc.tuple(policySet, requestAndContext), { numRuns: 400, seed });
+const cases = fc.sample(fc.tuple(policySet, requestAndContext), { numRuns: 300, seed });
 
 const property = (
   check: (policies: Policy[], r: AccessRequestInput, c: EvaluationContext, d: PolicyDecision) => void,
