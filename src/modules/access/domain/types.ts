@@ -5,11 +5,9 @@ import type { assetKinds, engines, tiers } from '../../inventory/inventory.schem
  * and the result every state machine returns. Nothing here does I/O.
  */
 
-/** Ordered from least to most power: `levelRank` compares them. */
+/** Ordered from least to most power. */
 export const permissionLevels = ['read-only', 'read-write', 'admin'] as const;
 export type PermissionLevel = (typeof permissionLevels)[number];
-
-export const levelRank = (level: PermissionLevel): number => permissionLevels.indexOf(level);
 
 export type Tier = (typeof tiers)[number];
 export type Engine = (typeof engines)[number];
