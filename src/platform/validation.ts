@@ -9,8 +9,8 @@ import { z } from 'zod';
 /** Lower-case slug used for names of customers, regions, assets …: `acme-prod-db-1`. */
 export const slug = z
   .string()
-  .min(2)
-  .max(63)
+  .min(2, 'at least 2 characters')
+  .max(63, 'at most 63 characters')
   .regex(
     /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/,
     'use 2-63 lower-case letters, digits and dashes, like "acme-prod"',
@@ -20,11 +20,11 @@ export const slug = z
 export const text = (max = 200) =>
   z
     .string()
-    .max(max)
+    .max(max, `at most ${max} characters`)
     // eslint-disable-next-line no-control-regex
     .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
 
-export const displayName = text(120).min(1);
+export const displayName = text(120).min(1, 'at least 1 character');
 
 export const uuid = z.string().uuid('must be a UUID');
 
@@ -146,7 +146,7 @@ function hostProblem(value: string): string | undefined {
 }
 
 /** An RFC 1123 host name, or an IP address (no zone id); never something that only looks like one. */
-export const host = z.string().max(253).superRefine(reportProblem(hostProblem));
+export const host = z.string().max(253, 'at most 253 characters').superRefine(reportProblem(hostProblem));
 
 /** Labels: small string map for filtering. */
 export const labels = z

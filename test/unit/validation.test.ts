@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { cidr, host, ipAddress } from '../../src/platform/validation.js';
+import { cidr, displayName, host, ipAddress, slug, text } from '../../src/platform/validation.js';
 
 const accepts = (schema: z.ZodType, value: unknown) => schema.safeParse(value).success;
 const messageOf = (schema: z.ZodType, value: unknown) => schema.safeParse(value).error?.issues[0]?.message;
@@ -136,5 +136,24 @@ describe('host', () => {
     ]) {
       expect(messageOf(host, value)).toMatch(/must be a host name/);
     }
+  });
+});
+
+describe('length messages', () => {
+  it('say how long a value may be, not what zod expected', () => {
+    expect(messageOf(slug, 'a')).toBe('at least 2 characters');
+    expect(messageOf(slug, 'a'.repeat(64))).toBe('at most 63 characters');
+    expect(messageOf(text(), 'x'.repeat(201))).toBe('at most 200 characters');
+    expect(messageOf(text(500), 'x'.repeat(501))).toBe('at most 500 characters');
+    expect(messageOf(displayName, '')).toBe('at least 1 character');
+    expect(messageOf(displayName, 'x'.repeat(121))).toBe('at most 120 characters');
+    expect(messageOf(host, `${'a'.repeat(63)}.`.repeat(4) + 'net')).toBe('at most 253 characters');
+  });
+
+  it('accept values exactly at the bounds', () => {
+    expect(accepts(slug, 'ab')).toBe(true);
+    expect(accepts(slug, 'a'.repeat(63))).toBe(true);
+    expect(accepts(text(), 'x'.repeat(200))).toBe(true);
+    expect(accepts(displayName, 'x')).toBe(true);
   });
 });
