@@ -31,6 +31,30 @@ function describeValidation(error: { validation?: Issue[]; validationContext?: s
   return parts.length > 0 ? parts.join('; ') : `The ${where} is invalid`;
 }
 
+/**
+ * What to tell the caller when the database refuses a value the route's schema let through. The
+ * database's own message names tables and columns, so it is not echoed.
+ */
+const refusedValue = new Map<string, string>([
+  [
+    PgCode.invalidTextRepresentation,
+    'A value was not accepted: it is not in the form the store expects (like a malformed address or number). Check the values sent and send the request again',
+  ],
+  [PgCode.stringTooLong, 'A value was not accepted: it is longer than the store allows. Send a shorter one'],
+  [
+    PgCode.numericOutOfRange,
+    'A value was not accepted: a number is outside the range the store allows. Send one within it',
+  ],
+  [
+    PgCode.checkViolation,
+    'A value was not accepted: it breaks a rule the store enforces. Check the values sent against the API documentation',
+  ],
+  [
+    PgCode.notNullViolation,
+    'A value was not accepted: a required value is missing. Send every required field',
+  ],
+]);
+
 /** Maps anything thrown by a route to one error body and one status, chosen here and nowhere else. */
 export function toErrorResponse(
   error: unknown,
@@ -78,6 +102,10 @@ export function toErrorResponse(
         requestId,
       },
     };
+  }
+  const refused = pgCode === undefined ? undefined : refusedValue.get(pgCode);
+  if (refused) {
+    return { status: 400, body: { code: 'validation_failed', message: refused, requestId } };
   }
   const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500;
   if (status === 413) {

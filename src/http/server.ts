@@ -9,6 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { Histogram, type Registry } from 'prom-client';
+import { isStoreError } from '../platform/db/store.js';
 import type { Logger } from '../platform/logger.js';
 import { ForbiddenError, UnauthenticatedError } from '../platform/errors.js';
 import type { Principal } from '../modules/identity/identity.types.js';
@@ -93,6 +94,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error, request);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // the caller is told no, but a refusal only the database caught means a route or service check is missing
+    else if (isStoreError(error))
+      request.log.warn({ err: error, code: body.code, status }, 'request refused by the store');
     else request.log.info({ code: body.code, status }, 'request refused');
     return sendError(reply, status, body);
   });

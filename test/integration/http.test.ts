@@ -108,6 +108,74 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     );
   });
 
+  // Each case makes this test's own database stricter than the route's schema, standing in for a value
+  // that slips past validation; the refusal must reach the caller as 400 and change nothing.
+  it.each([
+    [
+      'check violation',
+      `ALTER TABLE regions ADD CONSTRAINT test_refusal CHECK (display_name <> 'Refused by the store')`,
+      '/api/v1/regions',
+      { name: 'refused', displayName: 'Refused by the store' },
+      /breaks a rule/,
+    ],
+    [
+      'string too long',
+      'ALTER TABLE customers ALTER COLUMN display_name TYPE varchar(8)',
+      '/api/v1/customers',
+      { name: 'long', displayName: 'Longer than eight' },
+      /longer than the store allows/,
+    ],
+    [
+      'invalid text representation',
+      'ALTER TABLE machine_types ALTER COLUMN description DROP DEFAULT, ' +
+        'ALTER COLUMN description TYPE integer USING 0',
+      '/api/v1/machine-types',
+      { name: 'typed', description: 'not a number' },
+      /not in the form the store expects/,
+    ],
+    [
+      'numeric out of range',
+      'ALTER TABLE asset_groups ALTER COLUMN description DROP DEFAULT, ' +
+        'ALTER COLUMN description TYPE smallint USING 0',
+      '/api/v1/asset-groups',
+      { name: 'ranged', description: '99999' },
+      /outside the range/,
+    ],
+    [
+      'not-null violation',
+      `INSERT INTO regions (id, name, display_name, created_at, updated_at)
+         VALUES ('00000000-0000-4000-8000-000000000001', 'nn-region', 'NN', now(), now());
+       ALTER TABLE assets ALTER COLUMN address SET NOT NULL`,
+      '/api/v1/assets',
+      {
+        kind: 'database',
+        name: 'no-address',
+        region: 'nn-region',
+        engine: 'postgres',
+        host: 'db',
+        port: 5432,
+      },
+      /required value is missing/,
+    ],
+  ])(
+    'answers a value the database refuses (%s) with 400, without its SQL',
+    async (_case, stricter, url, body, reason) => {
+      await t.testStore.store.exec(stricter);
+      const response = await t.call('POST', url, { body });
+      expect(response.statusCode, response.body).toBe(400);
+      expect(response.json()).toEqual({
+        code: 'validation_failed',
+        message: expect.stringMatching(/^A value was not accepted: /),
+        requestId: response.headers['x-request-id'],
+      });
+      expect(response.json().message).toMatch(reason);
+      expect(response.json().message).not.toMatch(
+        /relation|violates|constraint|column|syntax|integer|smallint|varchar|test_refusal/i,
+      );
+      expect((await t.call('GET', `${url}/${body.name}`)).statusCode).toBe(404);
+    },
+  );
+
   it('answers unknown routes with 404 in the same error body', async () => {
     const response = await t.call('GET', '/api/v1/nope');
     expect(response.statusCode).toBe(404);

@@ -67,6 +67,8 @@ export const PgCode = {
   checkViolation: '23514',
   notNullViolation: '23502',
   invalidTextRepresentation: '22P02',
+  stringTooLong: '22001',
+  numericOutOfRange: '22003',
   insufficientPrivilege: '42501',
   serializationFailure: '40001',
   deadlockDetected: '40P01',
