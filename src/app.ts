@@ -4,6 +4,12 @@ import path from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuditLog, type AuditLog } from './modules/audit/audit.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { accessRoutes } from './modules/access/access.routes.js';
+import {
+  createAccessService,
+  type AccessService,
+  type AccessServiceDeps,
+} from './modules/access/access.service.js';
 import { createIdentityService, type IdentityService } from './modules/identity/identity.service.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
@@ -36,6 +42,8 @@ export interface GatehouseOptions {
   store?: Store;
   /** The master key itself (tests); otherwise loaded or generated per the config. */
   masterKey?: Buffer;
+  /** Access settings and stand-ins (tests): connectors, retry limits, sweep prefix, a ticket tracker. */
+  access?: Pick<AccessServiceDeps, 'connectors' | 'limits' | 'sweep' | 'tickets' | 'passwordPolicy'>;
 }
 
 export interface Gatehouse {
@@ -48,6 +56,7 @@ export interface Gatehouse {
   audit: AuditLog;
   identity: IdentityService;
   inventory: InventoryService;
+  access: AccessService;
   jobs: JobQueue;
   /** Starts this process's job workers (every node may run them; jobs are claimed with SKIP LOCKED). */
   startWorkers(): JobRunner;
@@ -103,8 +112,20 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const identity = createIdentityService({ store, clock, ids, audit });
   const inventory = createInventoryService({ store, clock, ids, audit, secrets });
   const jobs = createJobQueue({ clock, ids, maxAttempts: config.jobs.maxAttempts, audit });
+  const access = createAccessService({
+    store,
+    clock,
+    ids,
+    audit,
+    jobs,
+    secrets,
+    inventory,
+    logger,
+    metrics,
+    ...options.access,
+  });
   // each module that does background work adds its handlers here, by job kind
-  const jobHandlers: Record<string, JobHandler> = {};
+  const jobHandlers: Record<string, JobHandler> = { ...access.jobHandlers };
 
   return {
     config,
@@ -116,6 +137,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     audit,
     identity,
     inventory,
+    access,
     jobs,
     startWorkers: () => {
       const runner = createJobRunner({
@@ -129,8 +151,27 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         workerId: `${hostname()}:${process.pid}`,
         metrics,
       });
-      runner.start();
-      return runner;
+      // grants in flight resume (and the orphan sweep is scheduled) before the first poll
+      let stopped = false;
+      const resumed = access
+        .start()
+        .catch((error: unknown) => logger.error({ err: error }, 'could not resume access work in flight'))
+        .then(() => {
+          if (!stopped) runner.start();
+        });
+      return {
+        workerId: runner.workerId,
+        start: () => runner.start(),
+        stop: async (stopOptions) => {
+          stopped = true;
+          await resumed;
+          await runner.stop(stopOptions);
+        },
+        runDue: async () => {
+          await resumed;
+          return runner.runDue();
+        },
+      };
     },
     http: () =>
       buildServer({
@@ -145,6 +186,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           identityRoutes({ identity }),
           auditRoutes({ store, audit }),
           inventoryRoutes({ inventory }),
+          accessRoutes({ access }),
           jobsRoutes({ store, jobs }),
         ],
       }),

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createGatehouse, type Gatehouse } from '../../src/app.js';
+import { createGatehouse, type Gatehouse, type GatehouseOptions } from '../../src/app.js';
 import type { App } from '../../src/http/types.js';
 import { identityStore } from '../../src/modules/identity/identity.store.js';
 import { generateToken, hashToken } from '../../src/platform/crypto.js';
@@ -21,20 +21,28 @@ export interface TestApp {
     url: string,
     options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
   ): Promise<LightMyRequestResponse>;
-  /** Creates an operator with the given roles and returns a token for it. */
-  operatorToken(username: string, roles: string[]): Promise<string>;
+  /** Creates an operator with the given roles (and operator groups) and returns a token for it. */
+  operatorToken(username: string, roles: string[], groups?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function createTestApp(backend: Backend, options: { clock?: Clock } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  clock?: Clock;
+  /** Settings by dotted key, as flags would give them: `{ 'jobs.backoffMaxMs': 50 }`. */
+  config?: Record<string, unknown>;
+  access?: GatehouseOptions['access'];
+}
+
+export async function createTestApp(backend: Backend, options: TestAppOptions = {}): Promise<TestApp> {
   const testStore = await createTestStore(backend);
-  const config = loadConfig({ env: {} });
+  const config = loadConfig({ env: {}, ...(options.config ? { overrides: options.config } : {}) });
   const gh = await createGatehouse({
     config,
     store: testStore.store,
     masterKey: randomBytes(32),
     clock: options.clock ?? systemClock,
     logger: createLogger({ level: 'silent' }),
+    ...(options.access ? { access: options.access } : {}),
   });
   const boot = await gh.identity.bootstrap();
   if (!boot) throw new Error('bootstrap did not create the first admin');
@@ -56,9 +64,9 @@ export async function createTestApp(backend: Backend, options: { clock?: Clock }
     testStore,
     adminToken: boot.token,
     call,
-    async operatorToken(username, roles) {
+    async operatorToken(username, roles, groups = []) {
       const created = await call('POST', '/api/v1/operators', {
-        body: { username, displayName: username, roles },
+        body: { username, displayName: username, roles, groups },
       });
       if (created.statusCode !== 201) throw new Error(`creating operator ${username}: ${created.body}`);
       const operator = created.json<{ id: string }>();

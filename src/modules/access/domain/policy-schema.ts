@@ -122,6 +122,10 @@ export const policySchema = z
     autoApprove: z.array(autoApprovalRuleSchema).max(10).default([]),
     breakGlass: breakGlassSchema.default({ allowed: false }),
     fileTransfer: z.boolean().default(false),
+    onTicketClose: z
+      .enum(['revoke', 'keep'])
+      .default('revoke')
+      .describe("What closing a grant's ticket does to it: revoke it (default) or let it run out"),
   })
   .strict()
   .superRefine((p, ctx) => {

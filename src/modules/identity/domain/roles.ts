@@ -22,6 +22,10 @@ export const permissions = [
   'operators:read',
   'operators:write',
   'tokens:own',
+  'access:request',
+  'access:review',
+  'access:read',
+  'access:admin',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -31,11 +35,12 @@ const readEverything: Permission[] = [
   'audit:export',
   'jobs:read',
   'operators:read',
+  'access:read',
 ];
 
 const grants: Record<Role, readonly Permission[]> = {
-  requester: ['inventory:read', 'tokens:own'],
-  approver: ['inventory:read', 'tokens:own', 'operators:read'],
+  requester: ['inventory:read', 'tokens:own', 'access:request'],
+  approver: ['inventory:read', 'tokens:own', 'operators:read', 'access:request', 'access:review'],
   'network-admin': ['inventory:read', 'tokens:own', 'jobs:read'],
   'security-officer': [...readEverything, 'tokens:own'],
   auditor: [...readEverything, 'tokens:own'],

@@ -1,0 +1,274 @@
+import type { Clock } from '../../platform/clock.js';
+import type { SecretBox } from '../../platform/crypto.js';
+import type { Store, Tx } from '../../platform/db/store.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import type { RequestContext } from '../audit/audit.types.js';
+import { formatDuration } from './domain/duration.js';
+import { evaluateExtension } from './domain/lease.js';
+import type { AccessRequestInput, TicketFacts } from './domain/policy.js';
+import type { CredentialView, GrantListQuery, GrantView } from './access.schemas.js';
+import { requestStore } from './access.store.js';
+import { seesAll, type AccessRequestRecord, type Caller, type GrantRecord } from './access.types.js';
+import { grantStore } from './grant.store.js';
+import type { PolicyService } from './policy.service.js';
+import type { AccessTickets } from './tickets.js';
+import {
+  accessTargetOf,
+  connectionLine,
+  databaseOf,
+  provisionable,
+  type AccessInventory,
+} from './targets.js';
+import { grantRefusal } from './refusals.js';
+import { lockGrant, passwordContext, type AlertKind, type Transitions } from './transitions.js';
+import type { Presenter } from './views.js';
+
+/**
+ * Grants as their holder and admins act on them: show, reveal the credential once, revoke early,
+ * extend through the policy again; and the revocations a ticket's close calls for.
+ */
+
+export interface GrantServiceDeps {
+  store: Pick<Store, 'db'>;
+  clock: Clock;
+  secrets: Pick<SecretBox, 'open'>;
+  inventory: AccessInventory;
+  tickets: AccessTickets;
+  policies: Pick<PolicyService, 'current'>;
+  transitions: Transitions;
+  present: Presenter;
+  alert(kind: AlertKind, details: Record<string, unknown>): void;
+}
+
+export function createGrantService(deps: GrantServiceDeps) {
+  const { db } = deps.store;
+  const { clock, transitions } = deps;
+
+  /** Locks a grant the caller may see; someone else's is "not found" unless they see everyone's. */
+  async function lockVisible(tx: Tx, id: string, caller: Caller) {
+    const locked = await lockGrant(tx, id);
+    if (!locked || (!seesAll(caller) && locked.grant.holderId !== caller.operatorId)) {
+      throw new NotFoundError('Grant', id);
+    }
+    return locked;
+  }
+
+  function holderOnly(grant: GrantRecord, request: AccessRequestRecord, caller: Caller, what: string) {
+    if (grant.holderId !== caller.operatorId) {
+      throw new ForbiddenError(`Only the grant's holder, ${request.requesterUsername}, can ${what}`);
+    }
+  }
+
+  async function originalRequest(request: AccessRequestRecord, caller: Caller) {
+    const asset = provisionable(await deps.inventory.getAsset(request.assetId));
+    const ticket = request.ticket ? await deps.tickets.lookup(request.ticket) : null;
+    const original: AccessRequestInput = {
+      // today's groups: an extension meets today's policies for who the holder is now
+      requester: { id: caller.operatorId, username: caller.username, groups: caller.groups },
+      asset: await accessTargetOf(deps.inventory, asset),
+      level: request.level,
+      durationMs: request.durationMs,
+      reason: request.reason,
+      ticketId: request.ticket,
+      fileTransfer: request.fileTransfer,
+      breakGlass: request.breakGlass,
+    };
+    return { original, ticket };
+  }
+
+  return {
+    async listGrants(caller: Caller, query: GrantListQuery) {
+      const own = query.mine === true || !seesAll(caller);
+      const assetId = query.asset ? (await deps.inventory.getAsset(query.asset)).id : undefined;
+      const rows = await grantStore.list(db, {
+        holderId: own ? caller.operatorId : undefined,
+        status: query.status,
+        assetId,
+        before: query.cursor,
+        limit: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      return {
+        items: await deps.present.grants(page),
+        nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
+      };
+    },
+
+    async getGrant(caller: Caller, id: string): Promise<GrantView> {
+      const grant = await grantStore.byId(db, id);
+      if (!grant || (!seesAll(caller) && grant.holderId !== caller.operatorId)) {
+        throw new NotFoundError('Grant', id);
+      }
+      return deps.present.grant(grant);
+    },
+
+    /** The password, once, to the holder; afterwards only when and by whom it was revealed. */
+    async revealCredential(ctx: RequestContext, caller: Caller, id: string): Promise<CredentialView> {
+      return db.transaction().execute(async (tx) => {
+        const { grant, request } = await lockVisible(tx, id, caller);
+        holderOnly(grant, request, caller, 'reveal its credential');
+        const { revealedAt } = grant.state;
+        if (revealedAt) {
+          const by = grant.revealedBy?.username ?? 'its holder';
+          throw new ConflictError(
+            `The credential was revealed at ${revealedAt.toISOString()} by ${by} and is shown only once; if it was lost, revoke the grant and request access again`,
+            { details: { reason: 'already-revealed', revealedAt, revealedBy: by } },
+          );
+        }
+        const sealed = grant.sealedPassword;
+        const result = await transitions.applyGrant(
+          tx,
+          ctx,
+          grant,
+          { type: 'revealed', at: clock.now() },
+          {
+            request,
+            removal: 'enqueue',
+            patch: { revealedBy: { id: caller.operatorId, username: caller.username } },
+          },
+        );
+        if (!result.ok) throw grantRefusal(result.error);
+        if (!sealed) {
+          throw new ConflictError(
+            'The credential is no longer held (it is kept only until revealed or the grant ends); revoke the grant and request access again',
+          );
+        }
+        const password = deps.secrets.open(sealed, passwordContext(grant.id));
+        const asset = provisionable(await deps.inventory.getAsset(grant.assetId));
+        return {
+          grantId: grant.id,
+          account: grant.accountName,
+          password,
+          host: asset.host,
+          port: asset.port,
+          database: databaseOf(asset) ?? null,
+          connection: connectionLine(asset, grant.accountName),
+          notAfter: result.grant.state.lease.notAfter,
+          revealedAt: result.grant.state.revealedAt ?? clock.now(),
+        };
+      });
+    },
+
+    /** Early revocation by the holder or an admin. */
+    async revokeGrant(ctx: RequestContext, caller: Caller, id: string, comment?: string): Promise<GrantView> {
+      const grant = await db.transaction().execute(async (tx) => {
+        const { grant, request } = await lockVisible(tx, id, caller);
+        const holder = grant.holderId === caller.operatorId;
+        if (!holder && !caller.permissions.has('access:admin')) {
+          throw new ForbiddenError(
+            `Only the grant's holder, ${request.requesterUsername}, or an admin can revoke it`,
+          );
+        }
+        const result = await transitions.applyGrant(
+          tx,
+          ctx,
+          grant,
+          { type: 'revoke', reason: holder ? 'revoked-by-holder' : 'revoked-by-admin', at: clock.now() },
+          { request, removal: 'enqueue', details: comment ? { comment } : {} },
+        );
+        if (!result.ok) throw grantRefusal(result.error);
+        return result.grant;
+      });
+      return deps.present.grant(grant);
+    },
+
+    /** More time on a running grant, if today's policies would grant the total from its start. */
+    async extendGrant(
+      ctx: RequestContext,
+      caller: Caller,
+      id: string,
+      extendByMs: number,
+    ): Promise<GrantView> {
+      const peek = await grantStore.byId(db, id);
+      const peekRequest = peek && (await requestStore.byId(db, peek.requestId));
+      if (!peek || !peekRequest || (!seesAll(caller) && peek.holderId !== caller.operatorId)) {
+        throw new NotFoundError('Grant', id);
+      }
+      const { original, ticket } = await originalRequest(peekRequest, caller);
+      const { policies } = await deps.policies.current();
+      const grant = await db.transaction().execute(async (tx) => {
+        const { grant, request } = await lockVisible(tx, id, caller);
+        holderOnly(grant, request, caller, 'extend it');
+        const now = clock.now();
+        const decision = evaluateExtension(policies, original, grant.state.lease, extendByMs, {
+          now,
+          ticket,
+        });
+        switch (decision.outcome) {
+          case 'refused':
+            throw new ValidationError(
+              `Extension refused: ${decision.reasons.map((r) => r.message).join('; ')}`,
+              { details: { reasons: decision.reasons } },
+            );
+          case 'needs-approval':
+            throw new ConflictError(
+              `Extending to ${decision.notAfter.toISOString()} needs approval under policy ${decision.policy}; ` +
+                'submit a new request for the extra time',
+              {
+                details: { reason: 'needs-approval', policy: decision.policy, approvals: decision.approvals },
+              },
+            );
+          case 'auto-approved':
+          case 'break-glass':
+            break;
+        }
+        const result = await transitions.applyGrant(
+          tx,
+          ctx,
+          grant,
+          { type: 'extend', notAfter: decision.notAfter, maxDurationMs: decision.maxDurationMs, at: now },
+          {
+            request,
+            removal: 'enqueue',
+            details: {
+              policy: decision.policy,
+              outcome: decision.outcome,
+              extendedBy: formatDuration(extendByMs),
+              capped: decision.capped,
+            },
+          },
+        );
+        if (!result.ok) throw grantRefusal(result.error);
+        if (decision.outcome === 'break-glass') {
+          deps.alert('break-glass-opened', { grantId: grant.id, extension: true });
+        }
+        return result.grant;
+      });
+      return deps.present.grant(grant);
+    },
+
+    /**
+     * A ticket closed (inside the close's transaction): grants of requests naming it are revoked and
+     * requests still awaiting review are cancelled, where the governing policy says so.
+     */
+    async onTicketClosed(tx: Tx, ticket: TicketFacts, ctx: RequestContext): Promise<void> {
+      for (const requestId of await requestStore.openForTicket(tx, ticket.id)) {
+        const request = await requestStore.byId(tx, requestId, { forUpdate: true });
+        if (!request || request.onTicketClose !== 'revoke') continue;
+        const details = { cause: 'ticket-closed', ticket: ticket.id };
+        if (request.state.status === 'pending-approval') {
+          await transitions.applyRequest(
+            tx,
+            ctx,
+            request,
+            { type: 'cancel', by: { id: ctx.actor.id ?? 'system', admin: true }, at: clock.now() },
+            { details },
+          );
+          continue;
+        }
+        const grant = await grantStore.byRequest(tx, requestId, { forUpdate: true });
+        if (!grant) continue;
+        // a grant that has already ended needs nothing more
+        await transitions.applyGrant(
+          tx,
+          ctx,
+          grant,
+          { type: 'revoke', reason: 'ticket-closed', at: clock.now() },
+          { request, removal: 'enqueue', details },
+        );
+      }
+    },
+  };
+}
+
+export type GrantService = ReturnType<typeof createGrantService>;
