@@ -54,6 +54,15 @@ const fleet = {
   ],
 };
 
+interface AuditEvent {
+  seq: number;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+
 interface ImportError {
   entity?: string;
   row: number;
@@ -77,6 +86,18 @@ describe.each(backends)('inventory import on %s', (backend) => {
   }
 
   const importing = (body: unknown) => t.call('POST', '/api/v1/inventory/import', { body });
+
+  /** Audit events matching a query, newest first. */
+  async function events(query: string): Promise<AuditEvent[]> {
+    const response = await t.call('GET', `/api/v1/audit/events?limit=500&${query}`);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json().items as AuditEvent[];
+  }
+
+  /** The audit events a request wrote, oldest first. */
+  async function eventsOf(response: { headers: Record<string, unknown> }): Promise<AuditEvent[]> {
+    return (await events(`requestId=${String(response.headers['x-request-id'])}`)).reverse();
+  }
 
   beforeAll(async () => {
     t = await createTestApp(backend);
@@ -129,6 +150,132 @@ describe.each(backends)('inventory import on %s', (backend) => {
     expect(events[0]).toMatchObject({ targetId: result.importId, details: { mode: 'create', rows: 11 } });
     expect(events[0].details.created.assets).toBe(2);
     expect(JSON.stringify(events)).not.toContain('imported-secret');
+  });
+
+  it('leaves one event per imported object, findable by its target and linked to the import', async () => {
+    const content = JSON.stringify({
+      regions: [{ name: 'ev-region' }],
+      customers: [{ name: 'ev-customer' }],
+      environments: [{ customer: 'ev-customer', name: 'live', tier: 'production', region: 'ev-region' }],
+      machineTypes: [{ name: 'ev-type' }],
+      assetGroups: [{ name: 'ev-group' }],
+      assets: [
+        {
+          kind: 'server',
+          name: 'ev-web',
+          customer: 'ev-customer',
+          environment: 'live',
+          machineType: 'ev-type',
+          os: 'Debian 12',
+          address: '2001:DB8::10',
+          groups: ['ev-group'],
+        },
+        {
+          kind: 'database',
+          name: 'ev-db',
+          region: 'ev-region',
+          engine: 'postgres',
+          host: 'db.ev.example',
+          port: 5432,
+          adminCredential: { username: 'postgres', password: 'ev-import-secret' },
+        },
+      ],
+      jumpboxes: [
+        { name: 'ev-jump', region: 'ev-region', address: '192.0.2.77', sourceCidrs: ['192.0.2.77/32'] },
+      ],
+    });
+    const done = await importing({ format: 'json', content });
+    expect(done.statusCode, done.body).toBe(200);
+    const { importId } = done.json();
+
+    const web = (await t.call('GET', '/api/v1/assets/ev-web')).json();
+    const [created, ...others] = await events(`targetType=asset&targetId=${web.id}`);
+    expect(others).toEqual([]);
+    expect(created).toMatchObject({ action: 'asset.created', targetId: web.id });
+    expect(created!.details).toEqual({
+      importId,
+      name: 'ev-web',
+      kind: 'server',
+      customer: 'ev-customer',
+      environment: 'live',
+      region: 'ev-region',
+      machineType: 'ev-type',
+      groups: ['ev-group'],
+      os: 'Debian 12',
+      address: '2001:db8::10',
+    });
+
+    // the same details, less the import's id, as the asset's own route writes for the same input
+    const viaRoute = await t.call('POST', '/api/v1/assets', {
+      body: {
+        kind: 'server',
+        name: 'ev-web-2',
+        customer: 'ev-customer',
+        environment: 'live',
+        machineType: 'ev-type',
+        os: 'Debian 12',
+        address: '2001:DB8::10',
+        groups: ['ev-group'],
+      },
+    });
+    expect(viaRoute.statusCode, viaRoute.body).toBe(201);
+    const [routeEvent] = await events(`targetType=asset&targetId=${viaRoute.json().id}`);
+    const { importId: _importId, ...importDetails } = created!.details;
+    expect(routeEvent!.details).toEqual({ ...importDetails, name: 'ev-web-2' });
+
+    const fromImport = await eventsOf(done);
+    expect(fromImport.map((e) => e.action)).toEqual([
+      'inventory.imported',
+      'region.created',
+      'customer.created',
+      'environment.created',
+      'machine-type.created',
+      'asset-group.created',
+      'asset.created',
+      'asset.created',
+      'jumpbox.created',
+    ]);
+    expect(fromImport[0]).toMatchObject({ targetType: 'inventory-import', targetId: importId });
+    for (const event of fromImport.slice(1)) {
+      expect(event.details.importId).toBe(importId);
+      expect(event.targetType).toBe(event.action.split('.')[0]);
+      expect(event.targetId).toEqual(expect.any(String));
+    }
+    const db = fromImport.find((e) => e.details.name === 'ev-db')!;
+    expect(db.details).toMatchObject({ hasAdminCredential: true, engine: 'postgres', port: 5432 });
+    expect(JSON.stringify(fromImport)).not.toContain('ev-import-secret');
+    const jump = fromImport.find((e) => e.action === 'jumpbox.created')!;
+    expect(jump.details).toEqual({
+      importId,
+      name: 'ev-jump',
+      region: 'ev-region',
+      address: '192.0.2.77',
+      sourceCidrs: ['192.0.2.77/32'],
+    });
+    const environment = fromImport.find((e) => e.action === 'environment.created')!;
+    expect(environment.details).toEqual({
+      importId,
+      customer: 'ev-customer',
+      name: 'live',
+      tier: 'production',
+      region: 'ev-region',
+    });
+  });
+
+  it('appends nothing when the import fails while applying', async () => {
+    const before = await fingerprint();
+    // planning accepts both rows; applying the second fails: acme-web-1's environment is acme's
+    const response = await importing({
+      mode: 'upsert',
+      regions: [{ name: 'ev-never' }],
+      assets: [
+        { kind: 'server', name: 'acme-web-1', customer: 'globex', os: 'Debian 12', address: '192.0.2.10' },
+      ],
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().details.errors[0]).toMatchObject({ entity: 'assets', field: 'environment' });
+    expect(await eventsOf(response)).toEqual([]);
+    expect(await fingerprint()).toEqual(before);
   });
 
   it('reports every bad row of a JSON import and imports nothing', async () => {
@@ -288,6 +435,21 @@ describe.each(backends)('inventory import on %s', (backend) => {
       updated: { assets: 1, regions: 1 },
       unchanged: { regions: 1 },
     });
+    const { importId } = response.json();
+    const written = await eventsOf(response);
+    expect(written.map((e) => [e.action, e.details.name ?? null])).toEqual([
+      ['inventory.imported', null],
+      ['region.updated', 'eu-west-1'],
+      ['asset.created', 'upserted-new'],
+      ['asset.updated', 'globex-db-1'],
+    ]);
+    expect(written[1]!.details).toEqual({ importId, name: 'eu-west-1', changed: ['displayName'] });
+    expect(written[3]!.details).toEqual({ importId, name: 'globex-db-1', changed: ['port'] });
+    const dbId = (await t.call('GET', '/api/v1/assets/globex-db-1')).json().id;
+    expect((await events(`targetType=asset&targetId=${dbId}`))[0]).toMatchObject({
+      action: 'asset.updated',
+      details: { importId, changed: ['port'] },
+    });
     expect((await t.call('GET', '/api/v1/regions/eu-west-1')).json().displayName).toBe('Europe (Ireland)');
     const db = (await t.call('GET', '/api/v1/assets/globex-db-1')).json();
     expect(db).toMatchObject({ port: 3307, hasAdminCredential: true });
@@ -319,6 +481,19 @@ describe.each(backends)('inventory import on %s', (backend) => {
     expect(Date.now() - started).toBeLessThan(15_000);
     const page = (await t.call('GET', '/api/v1/assets?q=bulk-&label=batch=3&limit=500')).json();
     expect(page.items).toHaveLength(286);
+  });
+
+  it('writes an event for each of 6,000 objects in one import, and the chain stays intact', async () => {
+    const lines = ['name,description'];
+    for (let i = 0; i < 6000; i++) lines.push(`type-${String(i).padStart(4, '0')},batch`);
+    const response = await importing({ format: 'csv', entity: 'machineTypes', content: lines.join('\n') });
+    expect(response.statusCode, response.body.slice(0, 500)).toBe(200);
+    const { importId } = response.json();
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM audit_events
+      WHERE action = 'machine-type.created' AND details->>'importId' = ${importId}`.execute(t.gh.store.db);
+    expect(rows[0]!.n).toBe(6000);
+    expect((await t.gh.audit.verify(t.gh.store.db)).ok).toBe(true);
   });
 
   it('loads the demo fleet once: a second run creates nothing', async () => {

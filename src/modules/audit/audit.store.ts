@@ -6,6 +6,8 @@ import type { Checkpoint } from './domain/chain.js';
 
 /** Serialises appends: whoever holds it until commit owns the head of the chain. */
 const CHAIN_LOCK_KEY = 7070_0002;
+/** Events per INSERT: 15 parameters each, well under PostgreSQL's limit of 65,535 per statement. */
+const INSERT_CHUNK = 1000;
 
 export interface ChainHead {
   seq: number;
@@ -84,29 +86,30 @@ export const auditStore = {
   },
 
   async insertEvents(tx: Executor, events: AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await tx
-      .insertInto('audit_events')
-      .values(
-        events.map((e) => ({
-          seq: e.seq,
-          id: e.id,
-          occurred_at: e.occurredAt,
-          actor_type: e.actorType,
-          actor_id: e.actorId,
-          actor_name: e.actorName,
-          action: e.action,
-          target_type: e.targetType,
-          target_id: e.targetId,
-          ticket: e.ticket,
-          details: JSON.stringify(e.details),
-          request_id: e.requestId,
-          source_ip: e.sourceIp,
-          prev_hash: e.prevHash,
-          hash: e.hash,
-        })),
-      )
-      .execute();
+    for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+      await tx
+        .insertInto('audit_events')
+        .values(
+          events.slice(start, start + INSERT_CHUNK).map((e) => ({
+            seq: e.seq,
+            id: e.id,
+            occurred_at: e.occurredAt,
+            actor_type: e.actorType,
+            actor_id: e.actorId,
+            actor_name: e.actorName,
+            action: e.action,
+            target_type: e.targetType,
+            target_id: e.targetId,
+            ticket: e.ticket,
+            details: JSON.stringify(e.details),
+            request_id: e.requestId,
+            source_ip: e.sourceIp,
+            prev_hash: e.prevHash,
+            hash: e.hash,
+          })),
+        )
+        .execute();
+    }
   },
 
   async insertCheckpoint(tx: Executor, checkpoint: Checkpoint): Promise<void> {

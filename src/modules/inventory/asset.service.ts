@@ -9,6 +9,7 @@ import {
   sealCredential,
 } from './asset-records.js';
 import { assetStore, type AssetFilters } from './asset.store.js';
+import { assetDetails, assetGroupDetails, updateDetails } from './audit-details.js';
 import { pageRequest, toPage } from './domain/paging.js';
 import {
   adminCredential as adminCredentialSchema,
@@ -36,28 +37,6 @@ import {
 const DATABASE_ONLY = ['engine', 'host', 'port', 'adminCredential'] as const;
 const UPDATE_FIELDS =
   'name, customer, environment, region, machineType, labels, groups, os, address, engine, host, port, adminCredential';
-
-/** What an audit event says about an asset: where it is and what it is, never its credential. */
-export function assetDetails(asset: Asset): Record<string, unknown> {
-  const where = {
-    name: asset.name,
-    kind: asset.kind,
-    customer: asset.customer,
-    environment: asset.environment,
-    region: asset.region,
-    machineType: asset.machineType,
-    groups: asset.groups,
-  };
-  return asset.kind === 'server'
-    ? { ...where, os: asset.os, address: asset.address }
-    : {
-        ...where,
-        engine: asset.engine,
-        host: asset.host,
-        port: asset.port,
-        hasAdminCredential: asset.hasAdminCredential,
-      };
-}
 
 /** Refuses fields that do not apply to the asset's kind, naming the field. */
 function checkKindFields(asset: Asset, patch: UpdateAssetInput): void {
@@ -167,7 +146,7 @@ export function createAssetService(deps: InventoryServiceDeps) {
     update: assetStore.updateGroup,
     remove: assetStore.deleteGroup,
     build: (input) => ({ description: input.description ?? '', memberCount: 0 }),
-    details: (g) => ({ name: g.name, description: g.description, memberCount: g.memberCount }),
+    details: assetGroupDetails,
   });
 
   async function find(executor: Executor, ref: string): Promise<Asset> {
@@ -266,11 +245,7 @@ export function createAssetService(deps: InventoryServiceDeps) {
           ...ctx,
           action: 'asset.updated',
           target: { type: 'asset', id: current.id },
-          details: {
-            name: asset.name,
-            changed,
-            ...(changed.includes('name') ? { previousName: current.name } : {}),
-          },
+          details: updateDetails(current, asset, changed),
         });
         return asset;
       });

@@ -1,6 +1,13 @@
 import type { Executor } from '../../platform/db/store.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import type { RequestContext } from '../audit/audit.types.js';
+import {
+  customerDetails,
+  environmentDetails,
+  environmentUpdateDetails,
+  machineTypeDetails,
+  regionDetails,
+} from './audit-details.js';
 import { pageRequest, toPage } from './domain/paging.js';
 import { inventoryStore } from './inventory.store.js';
 import type {
@@ -46,7 +53,7 @@ export function createCatalogService(deps: InventoryServiceDeps) {
     build: (input) => ({ displayName: input.displayName ?? input.name }),
     inUse: async (tx, region) => describeUsage(await inventoryStore.regionUsage(tx, region.id)),
     inUseHint: 'move or delete them first',
-    details: (r) => ({ name: r.name, displayName: r.displayName }),
+    details: regionDetails,
   });
 
   const customers = namedEntityService<Customer, CreateCustomerInput, UpdateCustomerInput>(deps, {
@@ -61,7 +68,7 @@ export function createCatalogService(deps: InventoryServiceDeps) {
     build: (input) => ({ displayName: input.displayName ?? input.name }),
     inUse: async (tx, customer) => describeUsage(await inventoryStore.customerUsage(tx, customer.id)),
     inUseHint: 'delete its assets, then its environments, first',
-    details: (c) => ({ name: c.name, displayName: c.displayName }),
+    details: customerDetails,
   });
 
   const machineTypes = namedEntityService<MachineType, CreateMachineTypeInput, UpdateMachineTypeInput>(deps, {
@@ -76,7 +83,7 @@ export function createCatalogService(deps: InventoryServiceDeps) {
     build: (input) => ({ description: input.description ?? '' }),
     inUse: async (tx, type) => describeUsage(await inventoryStore.machineTypeUsage(tx, type.id)),
     inUseHint: 'give those assets another machine type (or none) first',
-    details: (m) => ({ name: m.name, description: m.description }),
+    details: machineTypeDetails,
   });
 
   async function environmentIn(executor: Executor, customer: Customer, ref: string): Promise<Environment> {
@@ -141,12 +148,7 @@ export function createCatalogService(deps: InventoryServiceDeps) {
           ...ctx,
           action: 'environment.created',
           target: { type: 'environment', id: environment.id },
-          details: {
-            customer: customer.name,
-            name: environment.name,
-            tier: environment.tier,
-            region: input.region,
-          },
+          details: environmentDetails(environment),
         });
         return environment;
       });
@@ -199,7 +201,7 @@ export function createCatalogService(deps: InventoryServiceDeps) {
           ...ctx,
           action: 'environment.updated',
           target: { type: 'environment', id: current.id },
-          details: { customer: customer.name, name: updated.name, changed },
+          details: environmentUpdateDetails(updated, changed),
         });
         return updated;
       });

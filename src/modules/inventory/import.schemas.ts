@@ -53,7 +53,9 @@ export const importResponse = z.object({
   importId: z
     .string()
     .nullable()
-    .describe('Id of the inventory.imported audit event target; null on a dry run'),
+    .describe(
+      "Target id of the inventory.imported audit event and details.importId of each object's event; null on a dry run",
+    ),
   dryRun: z.boolean(),
   mode: z.enum(['create', 'upsert']),
   rows: z.number().int(),

@@ -1,10 +1,21 @@
 import { sha256Hex } from '../../platform/crypto.js';
 import { pgErrorCode, PgCode, type Tx } from '../../platform/db/store.js';
 import { ConflictError, GatehouseError, ValidationError } from '../../platform/errors.js';
-import type { RequestContext } from '../audit/audit.types.js';
+import type { AuditEventInput, RequestContext } from '../audit/audit.types.js';
 import { assetRecord, resolveGroups, resolvePlacement } from './asset-records.js';
 import { patchAsset } from './asset.service.js';
 import { assetStore, type AssetRecord } from './asset.store.js';
+import {
+  assetDetails,
+  assetGroupDetails,
+  customerDetails,
+  environmentDetails,
+  environmentUpdateDetails,
+  jumpboxDetails,
+  machineTypeDetails,
+  regionDetails,
+  updateDetails,
+} from './audit-details.js';
 import {
   byPosition,
   importEntities,
@@ -27,6 +38,9 @@ import { changedFields, type InventoryServiceDeps } from './service-support.js';
 const ERRORS_IN_MESSAGE = 5;
 /** Names per entity recorded in the audit event (the counts are always complete). */
 const NAMES_IN_AUDIT = 100;
+
+/** One object's event, as its own route would write it; the import adds who, and its own id. */
+type ObjectEvent = Required<Pick<AuditEventInput, 'action' | 'target' | 'details'>>;
 
 const zeroCounts = (): ImportCounts => Object.fromEntries(importEntities.map((e) => [e, 0])) as ImportCounts;
 
@@ -73,7 +87,8 @@ async function loadMentioned(tx: Tx, document: Parameters<typeof mentionedNames>
 
 /**
  * Bulk import: validates everything first and reports every bad row; then, in one transaction,
- * creates (and in upsert mode updates) in dependency order and writes one `inventory.imported` event.
+ * creates (and in upsert mode updates) in dependency order and writes one `inventory.imported` event
+ * plus, for each object created or updated, the event its own route would have written.
  */
 export function createImportService(deps: InventoryServiceDeps) {
   const { db } = deps.store;
@@ -108,14 +123,26 @@ export function createImportService(deps: InventoryServiceDeps) {
       counter[entity] += 1;
       if (counter !== unchanged && names[entity].length < NAMES_IN_AUDIT) names[entity].push(name);
     };
-    /** Runs one row's update; a refusal becomes an import error naming the row. */
+    const events: ObjectEvent[] = [];
+    const record = (
+      noun: string,
+      verb: 'created' | 'updated',
+      id: string,
+      details: Record<string, unknown>,
+    ) => events.push({ action: `${noun}.${verb}`, target: { type: noun, id }, details });
+    /**
+     * Runs one row's update, which returns the fields it changed (none: the row is unchanged); a
+     * refusal becomes an import error naming the row.
+     */
     const rowUpdate = async (
       entity: ImportEntity,
       row: PlannedRow<{ name: string }>,
-      write: () => Promise<boolean>,
-    ) => {
+      write: () => Promise<string[]>,
+    ): Promise<string[]> => {
       try {
-        note(entity, (await write()) ? updated : unchanged, row.input.name);
+        const changed = await write();
+        note(entity, changed.length > 0 ? updated : unchanged, row.input.name);
+        return changed;
       } catch (error) {
         if (!(error instanceof GatehouseError) || error.code !== 'validation_failed') throw error;
         const field = typeof error.details?.field === 'string' ? error.details.field : '(row)';
@@ -126,6 +153,8 @@ export function createImportService(deps: InventoryServiceDeps) {
     // regions and customers: name + displayName
     for (const entity of ['regions', 'customers'] as const) {
       const map = entity === 'regions' ? maps.regions : maps.customers;
+      const noun = entity === 'regions' ? 'region' : 'customer';
+      const details = entity === 'regions' ? regionDetails : customerDetails;
       const fresh = creates(plan[entity]).map((r) => ({
         id: deps.ids.uuid(),
         name: r.input.name,
@@ -133,15 +162,21 @@ export function createImportService(deps: InventoryServiceDeps) {
         ...stamp,
       }));
       await (entity === 'regions' ? inventoryStore.insertRegions : inventoryStore.insertCustomers)(tx, fresh);
-      fresh.forEach((item) => (map.set(item.name, item.id), note(entity, created, item.name)));
+      for (const item of fresh) {
+        map.set(item.name, item.id);
+        note(entity, created, item.name);
+        record(noun, 'created', item.id, details(item));
+      }
       for (const row of updates(plan[entity])) {
         const current = loaded[entity].get(row.input.name)!;
-        await rowUpdate(entity, row, async () => {
-          if (changedFields({ displayName: row.input.displayName }, current).length === 0) return false;
+        const changed = await rowUpdate(entity, row, async () => {
+          const changed = changedFields({ displayName: row.input.displayName }, current);
+          if (changed.length === 0) return changed;
           const update = entity === 'regions' ? inventoryStore.updateRegion : inventoryStore.updateCustomer;
           await update(tx, current.id, { displayName: row.input.displayName, updatedAt: now });
-          return true;
+          return changed;
         });
+        if (changed.length > 0) record(noun, 'updated', current.id, updateDetails(current, current, changed));
       }
     }
 
@@ -159,25 +194,30 @@ export function createImportService(deps: InventoryServiceDeps) {
     for (const e of freshEnvironments) {
       maps.environments.set(environmentKey(e.customerId, e.name), { id: e.id, regionId: e.regionId });
       note('environments', created, `${e.customer}/${e.name}`);
+      record('environment', 'created', e.id, environmentDetails(e));
     }
     for (const row of updates(plan.environments)) {
       const current = loaded.environments.get(`${row.input.customer}/${row.input.name}`)!;
-      await rowUpdate('environments', row, async () => {
-        if (changedFields({ tier: row.input.tier, region: row.input.region }, current).length === 0)
-          return false;
+      const changed = await rowUpdate('environments', row, async () => {
+        const changed = changedFields({ tier: row.input.tier, region: row.input.region }, current);
+        if (changed.length === 0) return changed;
         const regionId = maps.regions.get(row.input.region)!;
         await inventoryStore.updateEnvironment(tx, current.id, {
           tier: row.input.tier,
           regionId,
           updatedAt: now,
         });
-        return true;
+        return changed;
       });
+      if (changed.length > 0)
+        record('environment', 'updated', current.id, environmentUpdateDetails(current, changed));
     }
 
     // machine types and asset groups: name + description
     for (const entity of ['machineTypes', 'assetGroups'] as const) {
       const map = entity === 'machineTypes' ? maps.machineTypes : maps.groups;
+      const noun = entity === 'machineTypes' ? 'machine-type' : 'asset-group';
+      const details = entity === 'machineTypes' ? machineTypeDetails : assetGroupDetails;
       const fresh = creates(plan[entity]).map((r) => ({
         id: deps.ids.uuid(),
         name: r.input.name,
@@ -189,16 +229,22 @@ export function createImportService(deps: InventoryServiceDeps) {
         tx,
         fresh,
       );
-      fresh.forEach((item) => (map.set(item.name, item.id), note(entity, created, item.name)));
+      for (const item of fresh) {
+        map.set(item.name, item.id);
+        note(entity, created, item.name);
+        record(noun, 'created', item.id, details(item));
+      }
       for (const row of updates(plan[entity])) {
         const current = loaded[entity].get(row.input.name)!;
-        await rowUpdate(entity, row, async () => {
-          if (changedFields({ description: row.input.description }, current).length === 0) return false;
+        const changed = await rowUpdate(entity, row, async () => {
+          const changed = changedFields({ description: row.input.description }, current);
+          if (changed.length === 0) return changed;
           const update =
             entity === 'machineTypes' ? inventoryStore.updateMachineType : assetStore.updateGroup;
           await update(tx, current.id, { description: row.input.description, updatedAt: now });
-          return true;
+          return changed;
         });
+        if (changed.length > 0) record(noun, 'updated', current.id, updateDetails(current, current, changed));
       }
     }
 
@@ -213,14 +259,23 @@ export function createImportService(deps: InventoryServiceDeps) {
     }
     await assetStore.insertAssets(tx, records);
     await assetStore.addMembers(tx, members);
+    // read back, as the asset route does: placement and groups by name, addresses as PostgreSQL wrote them
+    const freshAssets = await assetStore.assetsByNames(
+      tx,
+      records.map((r) => r.name),
+    );
+    const freshAssetById = new Map(freshAssets.map((a) => [a.id, a]));
+    for (const { id } of records) record('asset', 'created', id, assetDetails(freshAssetById.get(id)!));
     for (const row of updates(plan.assets)) {
       const current: Asset = loaded.assets.get(row.input.name)!;
       const { kind: _kind, ...patch } = row.input;
-      await rowUpdate(
-        'assets',
-        row,
-        async () => (await patchAsset(deps, tx, current, patch)).changed.length > 0,
-      );
+      let asset = current;
+      const changed = await rowUpdate('assets', row, async () => {
+        const result = await patchAsset(deps, tx, current, patch);
+        asset = result.asset;
+        return result.changed;
+      });
+      if (changed.length > 0) record('asset', 'updated', current.id, updateDetails(current, asset, changed));
     }
 
     const freshJumpboxes: Jumpbox[] = creates(plan.jumpboxes).map(({ input }) => ({
@@ -235,21 +290,35 @@ export function createImportService(deps: InventoryServiceDeps) {
     }));
     await jumpboxStore.insertJumpboxes(tx, freshJumpboxes);
     freshJumpboxes.forEach((j) => note('jumpboxes', created, j.name));
+    const changedJumpboxes = new Map<string, string[]>();
     for (const row of updates(plan.jumpboxes)) {
       const current = loaded.jumpboxes.get(row.input.name)!;
       const { name: _name, region, ...rest } = row.input;
       const patch = { ...rest, region, sourceCidrs: [...new Set(rest.sourceCidrs)] };
-      await rowUpdate('jumpboxes', row, async () => {
-        if (changedFields(patch, current).length === 0) return false;
+      const changed = await rowUpdate('jumpboxes', row, async () => {
+        const changed = changedFields(patch, current);
+        if (changed.length === 0) return changed;
         await jumpboxStore.updateJumpbox(tx, current.id, {
           ...patch,
           regionId: maps.regions.get(region)!,
           updatedAt: now,
         });
-        return true;
+        return changed;
       });
+      if (changed.length > 0) changedJumpboxes.set(current.id, changed);
     }
-    return { created, updated, unchanged, names };
+    // read back, as the jumpbox route does: PostgreSQL normalises addresses (2001:DB8::1 → 2001:db8::1)
+    const written = await jumpboxStore.jumpboxesByNames(tx, [
+      ...freshJumpboxes.map((j) => j.name),
+      ...updates(plan.jumpboxes).map((r) => r.input.name),
+    ]);
+    const writtenById = new Map(written.map((j) => [j.id, j]));
+    for (const { id } of freshJumpboxes)
+      record('jumpbox', 'created', id, jumpboxDetails(writtenById.get(id)!));
+    for (const [id, changed] of changedJumpboxes) {
+      record('jumpbox', 'updated', id, { ...jumpboxDetails(writtenById.get(id)!), changed });
+    }
+    return { created, updated, unchanged, names, events };
   }
 
   return {
@@ -296,7 +365,7 @@ export function createImportService(deps: InventoryServiceDeps) {
           }
           const importId = deps.ids.uuid();
           const result = await apply(tx, plan, loaded);
-          await deps.audit.append(tx, {
+          const summary: AuditEventInput = {
             ...ctx,
             action: 'inventory.imported',
             target: { type: 'inventory-import', id: importId },
@@ -314,7 +383,11 @@ export function createImportService(deps: InventoryServiceDeps) {
                 (e) => result.created[e] + result.updated[e] > NAMES_IN_AUDIT,
               ),
             },
-          });
+          };
+          await deps.audit.appendMany(tx, [
+            summary,
+            ...result.events.map((e) => ({ ...ctx, ...e, details: { ...e.details, importId } })),
+          ]);
           return {
             importId,
             dryRun,

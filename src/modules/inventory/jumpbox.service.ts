@@ -1,6 +1,7 @@
 import type { Executor } from '../../platform/db/store.js';
 import { NotFoundError } from '../../platform/errors.js';
 import type { RequestContext } from '../audit/audit.types.js';
+import { jumpboxDetails } from './audit-details.js';
 import { pageRequest, toPage } from './domain/paging.js';
 import type {
   CreateJumpboxInput,
@@ -36,13 +37,6 @@ export function createJumpboxService(deps: InventoryServiceDeps) {
     return id;
   }
 
-  const details = (j: Jumpbox) => ({
-    name: j.name,
-    region: j.region,
-    address: j.address,
-    sourceCidrs: j.sourceCidrs,
-  });
-
   return {
     createJumpbox: async (ctx: RequestContext, input: CreateJumpboxInput): Promise<Jumpbox> => {
       return db.transaction().execute(async (tx) => {
@@ -65,7 +59,7 @@ export function createJumpboxService(deps: InventoryServiceDeps) {
           ...ctx,
           action: 'jumpbox.created',
           target: { type: 'jumpbox', id: jumpbox.id },
-          details: details(created),
+          details: jumpboxDetails(created),
         });
         return created;
       });
@@ -102,7 +96,7 @@ export function createJumpboxService(deps: InventoryServiceDeps) {
           ...ctx,
           action: 'jumpbox.updated',
           target: { type: 'jumpbox', id: current.id },
-          details: { ...details(updated), changed },
+          details: { ...jumpboxDetails(updated), changed },
         });
         return updated;
       });
@@ -116,7 +110,7 @@ export function createJumpboxService(deps: InventoryServiceDeps) {
           ...ctx,
           action: 'jumpbox.deleted',
           target: { type: 'jumpbox', id: current.id },
-          details: details(current),
+          details: jumpboxDetails(current),
         });
       });
     },

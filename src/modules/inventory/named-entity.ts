@@ -1,6 +1,7 @@
 import type { Executor, Tx } from '../../platform/db/store.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import type { RequestContext } from '../audit/audit.types.js';
+import { updateDetails } from './audit-details.js';
 import { pageRequest, toPage, type PageRequest } from './domain/paging.js';
 import type { ListQuery, Page } from './inventory.schemas.js';
 import {
@@ -107,11 +108,7 @@ export function namedEntityService<
           ...ctx,
           action: `${spec.noun}.updated`,
           target: { type: spec.noun, id: current.id },
-          details: {
-            name: updated.name,
-            changed,
-            ...(changed.includes('name') ? { previousName: current.name } : {}),
-          },
+          details: updateDetails(current, updated, changed),
         });
         return updated;
       });

@@ -3,14 +3,15 @@ import type { Clock, Ids } from '../../platform/clock.js';
 import type { SecretBox } from '../../platform/crypto.js';
 import { pgErrorCode, PgCode, type Store } from '../../platform/db/store.js';
 import { ConflictError, ValidationError } from '../../platform/errors.js';
-import type { AuditAppender } from '../audit/audit.types.js';
+import type { AuditLog } from '../audit/audit.service.js';
 
 /** What the inventory services touch, and nothing more. */
 export interface InventoryServiceDeps {
   store: Pick<Store, 'db'>;
   clock: Clock;
   ids: Ids;
-  audit: AuditAppender;
+  /** `appendMany` for a bulk import's one event per object. */
+  audit: Pick<AuditLog, 'append' | 'appendMany'>;
   secrets: Pick<SecretBox, 'seal' | 'open'>;
 }
 
