@@ -40,6 +40,10 @@ const refusedValue = new Map<string, string>([
     PgCode.invalidTextRepresentation,
     'A value was not accepted: it is not in the form the store expects (like a malformed address or number). Check the values sent and send the request again',
   ],
+  [
+    PgCode.characterNotInRepertoire,
+    'A value was not accepted: it holds a character the store cannot keep (such as NUL). Remove it and send the request again',
+  ],
   [PgCode.stringTooLong, 'A value was not accepted: it is longer than the store allows. Send a shorter one'],
   [
     PgCode.numericOutOfRange,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Store } from '../platform/db/store.js';
 import type { JobQueue } from '../platform/jobs/job-queue.js';
-import { uuid } from '../platform/validation.js';
+import { text, uuid } from '../platform/validation.js';
 import { contextOf } from './context.js';
 import type { RoutePlugin } from './types.js';
 
@@ -24,7 +24,7 @@ const jobResponse = z.object({
 const listQuery = z
   .object({
     state: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
-    kind: z.string().max(100).optional(),
+    kind: text(100).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: uuid.optional().describe('nextCursor from the previous page'),
   })

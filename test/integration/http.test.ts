@@ -176,6 +176,12 @@ describe.each(backends)('HTTP API on %s', (backend) => {
     },
   );
 
+  it('refuses a control character in a query with 400, not a database error', async () => {
+    const response = await t.call('GET', '/api/v1/jobs?kind=a%00b');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toMatch(/querystring\.kind/);
+  });
+
   it('answers unknown routes with 404 in the same error body', async () => {
     const response = await t.call('GET', '/api/v1/nope');
     expect(response.statusCode).toBe(404);

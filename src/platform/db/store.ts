@@ -69,6 +69,7 @@ export const PgCode = {
   invalidTextRepresentation: '22P02',
   stringTooLong: '22001',
   numericOutOfRange: '22003',
+  characterNotInRepertoire: '22021',
   insufficientPrivilege: '42501',
   serializationFailure: '40001',
   deadlockDetected: '40P01',
