@@ -14,6 +14,14 @@ import { createIdentityService, type IdentityService } from './modules/identity/
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
+import {
+  anyRefRoute,
+  createBuiltinTracker,
+  createTicketRegistry,
+} from './modules/tickets/ticket-registry.js';
+import { ticketRoutes } from './modules/tickets/tickets.routes.js';
+import { createTicketService, type TicketService } from './modules/tickets/tickets.service.js';
+import type { TicketRegistry } from './modules/tickets/tickets.types.js';
 import { jobsRoutes } from './http/jobs.routes.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { buildServer } from './http/server.js';
@@ -57,6 +65,9 @@ export interface Gatehouse {
   identity: IdentityService;
   inventory: InventoryService;
   access: AccessService;
+  tickets: TicketService;
+  /** Routes a ticket ref to its tracker (built-in today); access looks tickets up and hears closes here. */
+  ticketRegistry: TicketRegistry;
   jobs: JobQueue;
   /** Starts this process's job workers (every node may run them; jobs are claimed with SKIP LOCKED). */
   startWorkers(): JobRunner;
@@ -111,6 +122,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   });
   const identity = createIdentityService({ store, clock, ids, audit });
   const inventory = createInventoryService({ store, clock, ids, audit, secrets });
+  const tickets = createTicketService({ store, clock, ids, audit, operators: identity });
+  const ticketRegistry = createTicketRegistry([anyRefRoute(createBuiltinTracker({ tickets }))]);
   const jobs = createJobQueue({ clock, ids, maxAttempts: config.jobs.maxAttempts, audit });
   const access = createAccessService({
     store,
@@ -138,6 +151,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     identity,
     inventory,
     access,
+    tickets,
+    ticketRegistry,
     jobs,
     startWorkers: () => {
       const runner = createJobRunner({
@@ -187,6 +202,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           auditRoutes({ store, audit }),
           inventoryRoutes({ inventory }),
           accessRoutes({ access }),
+          ticketRoutes({ tickets }),
           jobsRoutes({ store, jobs }),
         ],
       }),

@@ -7,6 +7,7 @@ import { registerInventory } from './commands/inventory.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerServe } from './commands/serve.js';
+import { registerTickets } from './commands/tickets.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -38,5 +39,6 @@ Start here:
   registerIdentity(program);
   registerInventory(program);
   registerJobs(program);
+  registerTickets(program);
   return program;
 }

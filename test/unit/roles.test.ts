@@ -27,4 +27,11 @@ describe('roles and permissions', () => {
     }
     expect(permissionsOf(['requester']).has('audit:read')).toBe(false);
   });
+
+  it('every role reads tickets; every role but auditor works them', () => {
+    for (const role of roles) {
+      expect(permissionsOf([role]).has('tickets:read')).toBe(true);
+      expect(permissionsOf([role]).has('tickets:write')).toBe(role !== 'auditor');
+    }
+  });
 });

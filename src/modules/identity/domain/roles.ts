@@ -22,6 +22,8 @@ export const permissions = [
   'operators:read',
   'operators:write',
   'tokens:own',
+  'tickets:read',
+  'tickets:write',
   'access:request',
   'access:review',
   'access:read',
@@ -35,14 +37,25 @@ const readEverything: Permission[] = [
   'audit:export',
   'jobs:read',
   'operators:read',
+  'tickets:read',
   'access:read',
 ];
 
+/** Everyone who does the work opens, updates and closes tickets; auditors only read them. */
+const workTickets: Permission[] = ['tickets:read', 'tickets:write'];
+
 const grants: Record<Role, readonly Permission[]> = {
-  requester: ['inventory:read', 'tokens:own', 'access:request'],
-  approver: ['inventory:read', 'tokens:own', 'operators:read', 'access:request', 'access:review'],
-  'network-admin': ['inventory:read', 'tokens:own', 'jobs:read'],
-  'security-officer': [...readEverything, 'tokens:own'],
+  requester: ['inventory:read', 'tokens:own', ...workTickets, 'access:request'],
+  approver: [
+    'inventory:read',
+    'tokens:own',
+    'operators:read',
+    ...workTickets,
+    'access:request',
+    'access:review',
+  ],
+  'network-admin': ['inventory:read', 'tokens:own', 'jobs:read', ...workTickets],
+  'security-officer': [...readEverything, 'tokens:own', 'tickets:write'],
   auditor: [...readEverything, 'tokens:own'],
   admin: permissions,
 };
