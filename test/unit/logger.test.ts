@@ -42,3 +42,13 @@ describe('logger', () => {
     expect(out).toContain('[redacted]');
   });
 });
+
+describe('store errors', () => {
+  it('are told apart from Fastify errors, which also carry a code', async () => {
+    const { isStoreError } = await import('../../src/platform/db/store.js');
+    expect(isStoreError({ code: '23505' })).toBe(true);
+    expect(isStoreError({ code: '22P02' })).toBe(true);
+    expect(isStoreError({ code: 'FST_ERR_VALIDATION' })).toBe(false);
+    expect(isStoreError(new Error('plain'))).toBe(false);
+  });
+});

@@ -91,6 +91,7 @@ export function pgConstraint(error: unknown): string | undefined {
   return undefined;
 }
 
+/** An error from PostgreSQL itself: its code is a five-character SQLSTATE (Fastify's codes are not). */
 export function isStoreError(error: unknown): boolean {
-  return !(error instanceof GatehouseError) && pgErrorCode(error) !== undefined;
+  return !(error instanceof GatehouseError) && /^[0-9A-Z]{5}$/.test(pgErrorCode(error) ?? '');
 }
