@@ -1,13 +1,13 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemIds, manualClock } from '../../src/platform/clock.js';
-import { createJobRunner, type JobRunner } from '../../src/platform/jobs/job-runner.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { manualClock } from '../../src/platform/clock.js';
+import type { JobRunner } from '../../src/platform/jobs/job-runner.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { psql } from '../support/db-clients.js';
 import { startScramPostgres, type ScramPostgres } from '../support/scram-postgres.js';
 import {
+  accessRunner,
   applyPolicies,
   auditActions,
   createDatabaseAsset,
@@ -115,17 +115,7 @@ beforeAll(async () => {
     config: { 'jobs.backoffBaseMs': 10, 'jobs.backoffMaxMs': 20 },
     access: { tickets: tickets.source, limits, sweep: { prefix: `gh_${run}_` } },
   });
-  runner = createJobRunner({
-    store: t.gh.store,
-    clock,
-    ids: systemIds(clock),
-    logger: createLogger({ level: 'silent' }),
-    audit: t.gh.audit,
-    handlers: t.gh.access.jobHandlers,
-    config: t.gh.config.jobs,
-    workerId: `access-pg-${run}`,
-    metrics: t.gh.metrics,
-  });
+  runner = accessRunner(t, clock, `access-pg-${run}`);
   const fleet = await createFleet(t, run);
   assetName = `${run}-pg`;
   await createDatabaseAsset(t, fleet, {

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import type { Connector, DatabaseTarget } from '../../src/adapters/connectors/index.js';
+import { assertManagedUsername } from '../../src/adapters/connectors/index.js';
+import { systemIds, type Clock } from '../../src/platform/clock.js';
+import { TransientError } from '../../src/platform/errors.js';
+import { createJobRunner, type JobRunner } from '../../src/platform/jobs/job-runner.js';
+import { createLogger } from '../../src/platform/logger.js';
 import type { TicketFacts } from '../../src/modules/access/domain/policy.js';
 import type { AccessTickets, TicketClosedListener } from '../../src/modules/access/tickets.js';
 import type { RequestContext } from '../../src/modules/audit/audit.types.js';
@@ -38,6 +44,66 @@ export function fakeTickets() {
       ticket.state = 'closed';
     },
   };
+}
+
+/**
+ * A connector that keeps accounts in memory and honours the interface's rules: create converges an
+ * existing account, revoke succeeds (existed: false) when there is nothing left, names are checked,
+ * a target that is down fails with a retryable error.
+ */
+export function fakeConnector() {
+  const accounts = new Map<string, { level: string; validUntil: Date; sourceCidrs: string[] }>();
+  let down = false;
+  const unreachable = () =>
+    new TransientError(
+      'target_unavailable',
+      'the fake target is unreachable (ECONNREFUSED); it will be retried',
+    );
+  const connector: Connector = {
+    engines: ['postgres', 'mysql', 'mariadb'],
+    validateConfig: (target) => target as DatabaseTarget,
+    testConnection: async () => ({ serverVersion: 'fake' }),
+    createAccount: async (target, spec) => {
+      if (down) throw unreachable();
+      assertManagedUsername(target.engine, spec.username);
+      const created = !accounts.has(spec.username);
+      accounts.set(spec.username, {
+        level: spec.level,
+        validUntil: spec.validUntil,
+        sourceCidrs: spec.sourceCidrs,
+      });
+      return { created };
+    },
+    revokeAccount: async (_target, username) => {
+      if (down) throw unreachable();
+      return { existed: accounts.delete(username) };
+    },
+    accountExists: async (_target, username) => accounts.has(username),
+    listManagedAccounts: async (_target, prefix = 'gh_') =>
+      [...accounts.keys()].filter((u) => u.startsWith(prefix)).map((username) => ({ username })),
+  };
+  return {
+    connector,
+    accounts,
+    setDown(value: boolean) {
+      down = value;
+    },
+  };
+}
+
+/** A job runner for the access jobs that runs only when told (runDue), on the test's clock. */
+export function accessRunner(t: TestApp, clock: Clock, name: string): JobRunner {
+  return createJobRunner({
+    store: t.gh.store,
+    clock,
+    ids: systemIds(clock),
+    logger: createLogger({ level: 'silent' }),
+    audit: t.gh.audit,
+    handlers: t.gh.access.jobHandlers,
+    config: t.gh.config.jobs,
+    workerId: name,
+    metrics: t.gh.metrics,
+  });
 }
 
 /** A per-run token: test operators start with it, so their accounts start with `gh_<run>_`. */

@@ -104,6 +104,12 @@ export function createGrantService(deps: GrantServiceDeps) {
 
     /** The password, once, to the holder; afterwards only when and by whom it was revealed. */
     async revealCredential(ctx: RequestContext, caller: Caller, id: string): Promise<CredentialView> {
+      // read what lies outside the transaction first: on embedded PGlite there is one connection
+      const peek = await grantStore.byId(db, id);
+      if (!peek || (!seesAll(caller) && peek.holderId !== caller.operatorId)) {
+        throw new NotFoundError('Grant', id);
+      }
+      const asset = provisionable(await deps.inventory.getAsset(peek.assetId));
       return db.transaction().execute(async (tx) => {
         const { grant, request } = await lockVisible(tx, id, caller);
         holderOnly(grant, request, caller, 'reveal its credential');
@@ -134,7 +140,6 @@ export function createGrantService(deps: GrantServiceDeps) {
           );
         }
         const password = deps.secrets.open(sealed, passwordContext(grant.id));
-        const asset = provisionable(await deps.inventory.getAsset(grant.assetId));
         return {
           grantId: grant.id,
           account: grant.accountName,
