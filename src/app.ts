@@ -135,6 +135,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     inventory,
     logger,
     metrics,
+    // ticket lookups and closes go through the registry, so any tracker it routes to counts
+    tickets: ticketRegistry,
     ...options.access,
   });
   // each module that does background work adds its handlers here, by job kind

@@ -13,7 +13,6 @@ import {
   createDatabaseAsset,
   createFleet,
   expectStatus,
-  fakeTickets,
   runToken,
   type Credential,
   type GrantView,
@@ -29,7 +28,6 @@ import {
 const run = runToken();
 const H = 3_600_000;
 const clock = manualClock(new Date());
-const tickets = fakeTickets();
 const limits = { provisionAttempts: 3, revokeAttemptsBeforeAlert: 3 };
 const appDb = `app_${run}`;
 
@@ -113,7 +111,7 @@ beforeAll(async () => {
   t = await createTestApp('postgres', {
     clock,
     config: { 'jobs.backoffBaseMs': 10, 'jobs.backoffMaxMs': 20 },
-    access: { tickets: tickets.source, limits, sweep: { prefix: `gh_${run}_` } },
+    access: { limits, sweep: { prefix: `gh_${run}_` } },
   });
   runner = accessRunner(t, clock, `access-pg-${run}`);
   const fleet = await createFleet(t, run);
@@ -341,10 +339,13 @@ describe('access to a PostgreSQL database, end to end', () => {
     await drive();
   });
 
-  it('closing the ticket revokes its grant', async () => {
-    tickets.open('OPS-7', `${run}.dana`);
+  it('closing the built-in ticket revokes its grant', async () => {
+    await expectStatus(t, 201, 'POST', url('/tickets'), {
+      token: dana,
+      body: { ref: 'OPS-7', title: 'Slow reports', assignee: `${run}.dana` },
+    });
     const { grant } = await activeGrant('read-only', '1h', { ticket: 'OPS-7' });
-    await tickets.close(t.gh.store, 'OPS-7', { actor: { type: 'system', id: null, name: 'tickets' } });
+    await expectStatus(t, 200, 'POST', url('/tickets/OPS-7/close'), { token: dana, body: {} });
     expect((await grantOf(grant.id)).status).toBe('revoking');
     await drive();
     expect(await grantOf(grant.id)).toMatchObject({ status: 'revoked', endReason: 'ticket-closed' });
@@ -356,7 +357,7 @@ describe('access to a PostgreSQL database, end to end', () => {
       url('/audit/events?ticket=OPS-7'),
     );
     expect(events.items.map((e) => e.action)).toEqual(
-      expect.arrayContaining(['access-request.created', 'grant.activated', 'grant.revoked']),
+      expect.arrayContaining(['ticket.closed', 'access-request.created', 'grant.activated', 'grant.revoked']),
     );
   });
 

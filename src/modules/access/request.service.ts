@@ -95,6 +95,8 @@ export function createRequestService(deps: RequestServiceDeps) {
       const asset = provisionable(await deps.inventory.getAsset(input.asset));
       const target = await accessTargetOf(deps.inventory, asset);
       const ticket = input.ticket ? await deps.tickets.lookup(input.ticket) : null;
+      // the tracker's canonical ref is what is stored and audited
+      const ticketRef = ticket?.id ?? input.ticket ?? null;
       const now = clock.now();
       const { version, policies } = await deps.policies.current();
       const asked: AccessRequestInput = {
@@ -103,7 +105,7 @@ export function createRequestService(deps: RequestServiceDeps) {
         level: input.level,
         durationMs: input.duration,
         reason: input.reason,
-        ticketId: input.ticket ?? null,
+        ticketId: ticketRef,
         fileTransfer: input.fileTransfer,
         breakGlass: input.breakGlass,
       };
@@ -120,7 +122,7 @@ export function createRequestService(deps: RequestServiceDeps) {
         level: input.level,
         durationMs: input.duration,
         reason: input.reason,
-        ticket: input.ticket ?? null,
+        ticket: ticketRef,
         fileTransfer: input.fileTransfer,
         breakGlass: input.breakGlass,
         policy: decision.policy,
