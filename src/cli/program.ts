@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { version } from '../app.js';
+import { registerAccess } from './commands/access.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
 import { registerTickets } from './commands/tickets.js';
 
@@ -40,5 +42,7 @@ Start here:
   registerInventory(program);
   registerJobs(program);
   registerTickets(program);
+  registerAccess(program);
+  registerPolicies(program);
   return program;
 }

@@ -120,13 +120,13 @@ describe.each(backends)('access API on %s', (backend) => {
     // default deny before any policy exists
     expect((await ask('dana', {})).statusCode).toBe(403);
     expect(
-      (await t.call('PUT', url('/access/policies'), { token: tokens.lee, body: policySet() })).statusCode,
+      (await t.call('POST', url('/access/policies'), { token: tokens.lee, body: policySet() })).statusCode,
     ).toBe(403);
 
     const applied = await expectStatus<{ version: number; changed: boolean }>(
       t,
       200,
-      'PUT',
+      'POST',
       url('/access/policies'),
       {
         body: { ...policySet(), comment: 'first policies' },
@@ -136,7 +136,7 @@ describe.each(backends)('access API on %s', (backend) => {
     const again = await expectStatus<{ version: number; changed: boolean }>(
       t,
       200,
-      'PUT',
+      'POST',
       url('/access/policies'),
       {
         body: policySet(),
@@ -147,7 +147,7 @@ describe.each(backends)('access API on %s', (backend) => {
     const broken = policySet();
     (broken.policies[0] as Record<string, unknown>).maxDuration = '4 hours';
     (broken.policies[1] as Record<string, unknown>).levels = ['superuser'];
-    const refused = await t.call('PUT', url('/access/policies'), { body: broken });
+    const refused = await t.call('POST', url('/access/policies'), { body: broken });
     expect(refused.statusCode).toBe(400);
     const message = refused.json<{ message: string }>().message;
     expect(message).toMatch(/policies\[0\] \(dev-databases\)\.maxDuration: use a duration like "30m"/);
@@ -428,7 +428,7 @@ describe.each(backends)('access API on %s', (backend) => {
       403,
     );
     expect(
-      (await t.call('PUT', url('/access/policies'), { token: tokens.audrey, body: policySet() })).statusCode,
+      (await t.call('POST', url('/access/policies'), { token: tokens.audrey, body: policySet() })).statusCode,
     ).toBe(403);
     expect((await t.call('GET', url('/grants'), { token: null })).statusCode).toBe(401);
   });

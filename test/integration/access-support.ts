@@ -207,7 +207,7 @@ export function policySet(options: { maxDuration?: string } = {}) {
 }
 
 export async function applyPolicies(t: TestApp, document: unknown = policySet()) {
-  return expectStatus(t, 200, 'PUT', '/api/v1/access/policies', { body: document });
+  return expectStatus(t, 200, 'POST', '/api/v1/access/policies', { body: document });
 }
 
 export interface RequestView {

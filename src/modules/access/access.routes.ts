@@ -225,13 +225,14 @@ export function accessRoutes(deps: { access: AccessService }): RoutePlugin {
       async () => access.policies.show(),
     );
 
-    app.put(
+    app.post(
       '/api/v1/access/policies',
       {
         config: { permission: 'access:admin' },
         schema: {
           tags,
-          summary: 'Replace the access policy set (a new version, audited); see docs/access-policies.md',
+          summary:
+            'Apply a policy set: it replaces the one in force as a new version (audited); see docs/access-policies.md',
           body: policySetBody,
           response: { 200: policySetResponse.extend({ changed: z.boolean() }) },
         },
