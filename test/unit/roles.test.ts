@@ -34,4 +34,15 @@ describe('roles and permissions', () => {
       expect(permissionsOf([role]).has('tickets:write')).toBe(role !== 'auditor');
     }
   });
+
+  it('every operator may request access; approvers review; readers see all; only admins administer it', () => {
+    expect(permissionsOf(effectiveRoles([], [])).has('access:request')).toBe(true);
+    for (const role of roles) {
+      expect(permissionsOf([role]).has('access:admin')).toBe(role === 'admin');
+      expect(permissionsOf([role]).has('access:review')).toBe(role === 'approver' || role === 'admin');
+    }
+    expect(permissionsOf(['auditor']).has('access:read')).toBe(true);
+    expect(permissionsOf(['security-officer']).has('access:read')).toBe(true);
+    expect(permissionsOf(['requester']).has('access:read')).toBe(false);
+  });
 });
