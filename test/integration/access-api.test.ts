@@ -395,6 +395,64 @@ describe.each(backends)('access API on %s', (backend) => {
     ]);
   });
 
+  it('a creation that keeps failing is retried, then cleaned up: the grant fails and nothing is left', async () => {
+    target.failCreate('transient');
+    const request = await created('dana', { asset: staging, duration: '30m' });
+    const grantId = request.grant!.id;
+    for (let i = 0; i < 5; i++) {
+      await runner.runDue();
+      clock.advance(60_000);
+    }
+    const failed = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${grantId}`));
+    expect(failed).toMatchObject({ status: 'failed', endReason: 'provisioning-failed' });
+    expect(failed.attempts.provision).toBe(5); // the default limit
+    expect(failed.lastError).toBeNull();
+    expect(target.accounts.has(failed.account)).toBe(false);
+
+    target.failCreate('invalid');
+    const invalid = await created('dana', { asset: staging, duration: '30m' });
+    await runner.runDue();
+    await runner.runDue();
+    expect(await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${invalid.grant!.id}`))).toMatchObject({
+      status: 'failed',
+      attempts: { provision: 1, revoke: 1 },
+    });
+    expect(await auditActions(t, 'grant', invalid.grant!.id)).toEqual([
+      'grant.created',
+      'grant.provisioning-started',
+      'grant.provisioning-failed',
+      'grant.failed',
+    ]);
+    target.failCreate(null);
+  });
+
+  it("work in flight resumes on start: lost jobs are scheduled again from the grants' states", async () => {
+    const waiting = await created('dana', { asset: staging, duration: '30m' });
+    const running = await created('dana', { asset: staging, duration: '30m' });
+    await runner.runDue();
+    const pending = await created('dana', { asset: staging, duration: '30m' });
+    // every queued job is lost (a restore, a wiped queue): the rows alone must say what to do
+    await t.gh.store.db.deleteFrom('jobs').where('state', '=', 'queued').execute();
+    void waiting;
+    expect((await t.gh.access.resume()).grants).toBeGreaterThanOrEqual(3);
+    await runner.runDue();
+    const active = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${pending.grant!.id}`));
+    expect(active.status).toBe('active');
+    clock.advance(H / 2);
+    // startWorkers resumes before its first poll; overdue grants are revoked at once
+    await t.gh.store.db.deleteFrom('jobs').where('state', '=', 'queued').execute();
+    const workers = t.gh.startWorkers();
+    const deadline = Date.now() + 10_000;
+    const statusOf = async (id: string) =>
+      (await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${id}`))).status;
+    while ((await statusOf(running.grant!.id)) !== 'revoked' || (await statusOf(active.id)) !== 'revoked') {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await workers.stop();
+    expect(target.accounts.has(active.account)).toBe(false);
+  });
+
   it('requesters see only their own; reviewers and auditors see all; admins alone sweep and revoke others’', async () => {
     const mine = await expectStatus<{ items: RequestView[] }>(
       t,

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { Connector, DatabaseTarget } from '../../src/adapters/connectors/index.js';
 import { assertManagedUsername } from '../../src/adapters/connectors/index.js';
 import { systemIds, type Clock } from '../../src/platform/clock.js';
-import { TransientError } from '../../src/platform/errors.js';
+import { TransientError, ValidationError } from '../../src/platform/errors.js';
 import { createJobRunner, type JobRunner } from '../../src/platform/jobs/job-runner.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { TicketFacts } from '../../src/modules/access/domain/policy.js';
@@ -54,6 +54,8 @@ export function fakeTickets() {
 export function fakeConnector() {
   const accounts = new Map<string, { level: string; validUntil: Date; sourceCidrs: string[] }>();
   let down = false;
+  /** Account creation alone fails: retryably (the target is busy) or for good (a bad configuration). */
+  let createFails: 'transient' | 'invalid' | null = null;
   const unreachable = () =>
     new TransientError(
       'target_unavailable',
@@ -64,7 +66,12 @@ export function fakeConnector() {
     validateConfig: (target) => target as DatabaseTarget,
     testConnection: async () => ({ serverVersion: 'fake' }),
     createAccount: async (target, spec) => {
-      if (down) throw unreachable();
+      if (down || createFails === 'transient') throw unreachable();
+      if (createFails === 'invalid') {
+        throw new ValidationError(
+          "the fake target has no role mapping for this level; check the asset's settings",
+        );
+      }
       assertManagedUsername(target.engine, spec.username);
       const created = !accounts.has(spec.username);
       accounts.set(spec.username, {
@@ -87,6 +94,9 @@ export function fakeConnector() {
     accounts,
     setDown(value: boolean) {
       down = value;
+    },
+    failCreate(mode: 'transient' | 'invalid' | null) {
+      createFails = mode;
     },
   };
 }
