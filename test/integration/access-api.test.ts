@@ -35,6 +35,7 @@ describe.each(backends)('access API on %s', (backend) => {
   let runner: JobRunner;
   let prod: string;
   let staging: string;
+  let claimed: string;
   const tokens: Record<string, string> = {};
   const user = (name: string) => `${run}.${name}`;
   const url = (path: string) => `/api/v1${path}`;
@@ -76,6 +77,7 @@ describe.each(backends)('access API on %s', (backend) => {
     staging = (
       await createDatabaseAsset(t, fleet, { name: `${run}-stg-db`, ...common, environment: 'staging' })
     ).name;
+    claimed = (await createDatabaseAsset(t, fleet, { name: `${run}-claim-db`, ...common })).name;
     await expectStatus(t, 201, 'POST', url('/assets'), {
       body: {
         kind: 'server',
@@ -451,6 +453,55 @@ describe.each(backends)('access API on %s', (backend) => {
     }
     await workers.stop();
     expect(target.accounts.has(active.account)).toBe(false);
+  });
+
+  it('with the clock starting at first reveal, the lease runs from the reveal; unclaimed grants end at the claim window', async () => {
+    await expectStatus(t, 200, 'POST', url('/access/policies'), {
+      body: policySet({ claimOnReveal: claimed }),
+    });
+    const first = await created('dana', { asset: claimed, duration: '1h' });
+    expect(first.status).toBe('approved');
+    await runner.runDue();
+    const waiting = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${first.grant!.id}`));
+    expect(waiting).toMatchObject({ status: 'active', notAfter: null });
+    const claimDeadline = new Date(clock.now().getTime() + 30 * 60_000).toISOString();
+    expect(target.accounts.get(waiting.account)?.validUntil.toISOString()).toBe(claimDeadline);
+    const extendEarly = await t.call('POST', url(`/grants/${waiting.id}/extend`), {
+      token: tokens.dana,
+      body: { duration: '10m' },
+    });
+    expect(extendEarly.statusCode).toBe(400);
+    expect(extendEarly.body).toMatch(/the clock starts at the first reveal/);
+
+    clock.advance(10 * 60_000);
+    await expectStatus(t, 200, 'GET', url(`/grants/${waiting.id}/credential`), { token: tokens.dana });
+    const running = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${waiting.id}`));
+    expect(running.notAfter).toBe(new Date(clock.now().getTime() + H).toISOString());
+    await runner.runDue();
+    // the target's own expiry follows the lease
+    expect(target.accounts.get(waiting.account)?.validUntil.toISOString()).toBe(running.notAfter);
+
+    const unclaimed = await created('dana', { asset: claimed, duration: '1h' });
+    await runner.runDue();
+    clock.advance(30 * 60_000);
+    await runner.runDue();
+    const ended = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${unclaimed.grant!.id}`));
+    expect(ended).toMatchObject({ status: 'revoked', endReason: 'unclaimed' });
+    expect(target.accounts.has(ended.account)).toBe(false);
+    const late = await t.call('GET', url(`/grants/${ended.id}/credential`), { token: tokens.dana });
+    expect(late.statusCode).toBe(409);
+    expect(late.body).toMatch(/the grant has ended/);
+    // the revealed one runs its hour from the reveal, not from the approval
+    expect((await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${waiting.id}`))).status).toBe(
+      'active',
+    );
+    clock.advance(40 * 60_000);
+    await runner.runDue();
+    expect(await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${waiting.id}`))).toMatchObject({
+      status: 'revoked',
+      endReason: 'expired',
+    });
+    await expectStatus(t, 200, 'POST', url('/access/policies'), { body: policySet() });
   });
 
   it('requesters see only their own; reviewers and auditors see all; admins alone sweep and revoke others’', async () => {

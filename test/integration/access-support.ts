@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import type { Connector, DatabaseTarget } from '../../src/adapters/connectors/index.js';
+import type { DatabaseTarget } from '../../src/adapters/connectors/index.js';
+import type { AccessConnector } from '../../src/modules/access/targets.js';
 import { assertManagedUsername } from '../../src/adapters/connectors/index.js';
 import { systemIds, type Clock } from '../../src/platform/clock.js';
 import { TransientError, ValidationError } from '../../src/platform/errors.js';
@@ -61,7 +62,7 @@ export function fakeConnector() {
       'target_unavailable',
       'the fake target is unreachable (ECONNREFUSED); it will be retried',
     );
-  const connector: Connector = {
+  const connector: AccessConnector = {
     engines: ['postgres', 'mysql', 'mariadb'],
     validateConfig: (target) => target as DatabaseTarget,
     testConnection: async () => ({ serverVersion: 'fake' }),
@@ -86,6 +87,11 @@ export function fakeConnector() {
       return { existed: accounts.delete(username) };
     },
     accountExists: async (_target, username) => accounts.has(username),
+    setAccountExpiry: async (_target, username, at) => {
+      if (down) throw unreachable();
+      const account = accounts.get(username);
+      if (account) account.validUntil = at;
+    },
     listManagedAccounts: async (_target, prefix = 'gh_') =>
       [...accounts.keys()].filter((u) => u.startsWith(prefix)).map((username) => ({ username })),
   };
@@ -180,9 +186,25 @@ export async function createDatabaseAsset(t: TestApp, fleet: Fleet, input: Datab
 }
 
 /** Dev requests, leads approve; DBAs need one dba and one security approver (quorum 2). */
-export function policySet(options: { maxDuration?: string } = {}) {
+export function policySet(options: { maxDuration?: string; claimOnReveal?: string } = {}) {
+  const claim = options.claimOnReveal
+    ? [
+        {
+          name: 'claim-on-reveal',
+          requesterGroups: ['dev'],
+          levels: ['read-only'],
+          assets: { names: [options.claimOnReveal] },
+          maxDuration: '2h',
+          ticket: 'optional',
+          approvals: { approverGroups: ['leads'] },
+          autoApprove: [{ levels: ['read-only'], maxDuration: '2h', requireTicket: false }],
+          clockStart: { mode: 'at-first-reveal', claimWindow: '30m' },
+        },
+      ]
+    : [];
   return {
     policies: [
+      ...claim,
       {
         name: 'dev-databases',
         requesterGroups: ['dev'],

@@ -15,7 +15,6 @@ import {
   databaseTargetOf,
   jumpboxSources,
   provisionable,
-  setNativeExpiry,
   type AccessInventory,
   type ConnectorLookup,
 } from './targets.js';
@@ -207,8 +206,8 @@ export function createGrantJobs(deps: GrantJobDeps) {
     async setExpiry(grantId: string): Promise<void> {
       const grant = await grantStore.byId(db, grantId);
       if (!grant || grant.state.status !== 'active') return;
-      const { target } = await targetFor(grant);
-      await setNativeExpiry(target, grant.accountName, leaseDueAt(grant.state.lease));
+      const { target, connector } = await targetFor(grant);
+      await connector.setAccountExpiry(target, grant.accountName, leaseDueAt(grant.state.lease));
     },
 
     /**

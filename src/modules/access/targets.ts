@@ -35,9 +35,20 @@ export type AccessInventory = Pick<
   'getAsset' | 'getEnvironment' | 'listJumpboxes' | 'listAssets' | 'revealAdminCredential'
 >;
 
-/** The connector for the connector function a test or the composition root injects. */
-export type ConnectorLookup = (engine: ConnectorEngine) => Connector;
-export const defaultConnectors: ConnectorLookup = (engine) => connectorFor(engine);
+/**
+ * A connector as access uses it: the shared interface, plus moving an account's own expiry (which
+ * the interface does not have yet; see `setNativeExpiry`).
+ */
+export type AccessConnector = Connector & {
+  setAccountExpiry(target: DatabaseTarget, username: string, at: Date): Promise<void>;
+};
+
+/** The connector for an engine: the real ones, or what a test injects. */
+export type ConnectorLookup = (engine: ConnectorEngine) => AccessConnector;
+export const defaultConnectors: ConnectorLookup = (engine) => ({
+  ...connectorFor(engine),
+  setAccountExpiry: setNativeExpiry,
+});
 
 export type ProvisionableAsset = DatabaseAsset & { engine: ConnectorEngine };
 
