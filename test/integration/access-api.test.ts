@@ -504,6 +504,38 @@ describe.each(backends)('access API on %s', (backend) => {
     await expectStatus(t, 200, 'POST', url('/access/policies'), { body: policySet() });
   });
 
+  it("a ticket's close cancels its requests not yet issued, and spares grants whose policy says keep", async () => {
+    const closer = { actor: { type: 'system' as const, id: null, name: 'tickets' } };
+    tickets.open('OPS-20', user('dana'));
+    const pending = await created('dana', { ticket: 'OPS-20' });
+    await tickets.close(t.gh.store, 'OPS-20', closer);
+    expect(
+      await expectStatus<RequestView>(t, 200, 'GET', url(`/access/requests/${pending.id}`)),
+    ).toMatchObject({
+      status: 'cancelled',
+      grant: null,
+    });
+
+    const keep = policySet();
+    (keep.policies[0] as Record<string, unknown>).onTicketClose = 'keep';
+    await expectStatus(t, 200, 'POST', url('/access/policies'), { body: keep });
+    tickets.open('OPS-21', user('dana'));
+    const kept = await created('dana', { ticket: 'OPS-21' });
+    const approved = await act('lee', kept.id, 'approve');
+    await runner.runDue();
+    await tickets.close(t.gh.store, 'OPS-21', closer);
+    const grant = await expectStatus<GrantView>(
+      t,
+      200,
+      'GET',
+      url(`/grants/${approved.json<RequestView>().grant!.id}`),
+    );
+    expect(grant.status).toBe('active');
+    await expectStatus(t, 200, 'POST', url(`/grants/${grant.id}/revoke`), { token: tokens.dana, body: {} });
+    await runner.runDue();
+    await expectStatus(t, 200, 'POST', url('/access/policies'), { body: policySet() });
+  });
+
   it('requesters see only their own; reviewers and auditors see all; admins alone sweep and revoke others’', async () => {
     const mine = await expectStatus<{ items: RequestView[] }>(
       t,

@@ -243,15 +243,18 @@ export function createGrantService(deps: GrantServiceDeps) {
     },
 
     /**
-     * A ticket closed (inside the close's transaction): grants of requests naming it are revoked and
-     * requests still awaiting review are cancelled, where the governing policy says so.
+     * A ticket closed (inside the close's transaction): requests naming it that are not yet issued are
+     * cancelled and issued grants revoked, where the governing policy says so.
      */
     async onTicketClosed(tx: Tx, ticket: TicketFacts, ctx: RequestContext): Promise<void> {
       for (const requestId of await requestStore.openForTicket(tx, ticket.id)) {
         const request = await requestStore.byId(tx, requestId, { forUpdate: true });
         if (!request || request.onTicketClose !== 'revoke') continue;
         const details = { cause: 'ticket-closed', ticket: ticket.id };
-        if (request.state.status === 'pending-approval') {
+        const { status } = request.state;
+        // not yet issued: the request itself is withdrawn (which stops its grant); break-glass is never
+        // cancelled, only revoked
+        if (status === 'pending-approval' || (status === 'approved' && !request.breakGlass)) {
           await transitions.applyRequest(
             tx,
             ctx,

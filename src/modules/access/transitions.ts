@@ -183,7 +183,8 @@ export function createTransitions(deps: TransitionDeps) {
           await jobs.enqueue(tx, {
             kind: jobKinds.setExpiry,
             payload: { grantId: grant.id },
-            dedupeKey: `grant.set-expiry:${grant.id}`,
+            // one per target time: a job already running may have read the time before this change
+            dedupeKey: `grant.set-expiry:${grant.id}:${effect.expiresAt.getTime()}`,
           });
           break;
         case 'schedule-expiry':
