@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { text, uuid } from '../../platform/validation.js';
 import { ref } from '../inventory/inventory.schemas.js';
-import { durationSchema, formatDuration } from './domain/duration.js';
+import { durationSchema } from './domain/duration.js';
 import { grantStatuses } from './domain/grant-machine.js';
 import { permissionLevel } from './domain/policy-schema.js';
 import { requestStatuses } from './domain/request-machine.js';
@@ -52,11 +52,11 @@ export const sweepBody = z
     prefix: z
       .string()
       .regex(/^gh_[a-z0-9_]{0,60}$/, 'a prefix is gh_ followed by lower-case letters, digits or underscores')
-      .default('gh_')
+      .optional()
       .describe('Only accounts whose name starts with this (default: every Gatehouse account)'),
   })
   .strict()
-  .default({ prefix: 'gh_' });
+  .default({});
 
 export const idParams = z.object({ id: uuid }).strict();
 
@@ -206,5 +206,3 @@ export const policySummaryResponse = z.object({
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-
-export { formatDuration };
