@@ -42,6 +42,10 @@ import {
  * without a live grant, overdue grants are revoked (account gone, audited), valid ones stay active.
  * The server is then killed with SIGKILL and started again: nothing changes; the orphan sweep removes the
  * unknown account; `audit verify` passes.
+ *
+ * Not covered yet (see the todo below): a kill -9 *while* a grant job runs leaves that job `running`,
+ * held by the dead worker; `resume` dedupes onto it, so the work waits for the job's lease (60 s by
+ * default) to run out before another worker reclaims it.
  */
 
 const run = runToken();
@@ -436,6 +440,10 @@ describe('kill -9 at each provisioning step, then a restart', () => {
       true,
     );
   }, 30_000);
+
+  it.todo(
+    'a kill -9 while a grant job runs: the job the dead worker held is taken over within 5 s (today: when its 60 s lease runs out)',
+  );
 
   it('stops, and the audit log verifies', async () => {
     server!.child.kill('SIGTERM');
