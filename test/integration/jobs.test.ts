@@ -137,7 +137,13 @@ describe.each(backends)('job runner on %s', (backend) => {
     });
     const runner = (
       handlers: Record<string, JobHandler>,
-      extra: { workerId?: string; store?: Store; config?: Partial<Config['jobs']>; metrics?: Registry } = {},
+      extra: {
+        workerId?: string;
+        store?: Store;
+        config?: Partial<Config['jobs']>;
+        metrics?: Registry;
+        isProcessAlive?: (pid: number) => boolean;
+      } = {},
     ): JobRunner => {
       const r = createJobRunner({
         store: extra.store ?? store,
@@ -150,6 +156,7 @@ describe.each(backends)('job runner on %s', (backend) => {
         workerId: extra.workerId ?? 'worker-a',
         random: () => 0.5,
         ...(extra.metrics ? { metrics: extra.metrics } : {}),
+        ...(extra.isProcessAlive ? { isProcessAlive: extra.isProcessAlive } : {}),
       });
       cleanups.push(() => r.stop({ graceMs: 0 }));
       return r;
@@ -357,6 +364,34 @@ describe.each(backends)('job runner on %s', (backend) => {
     expect(ran).toEqual([crashed.id]);
     expect(await job(crashed.id)).toMatchObject({ state: 'succeeded', attempts: 2, lockedBy: null });
     expect(await job(busy.id)).toMatchObject({ state: 'running', lockedBy: 'dead-worker', attempts: 1 });
+  });
+
+  it('takes over at once the jobs of a dead worker of this host, and only those', async () => {
+    const { store, clock, runner, enqueue, job } = await setUp();
+    const ran: string[] = [];
+    const stillLeased = clock.now().getTime() + 60_000;
+    const held = async (worker: string) => {
+      const queued = await enqueue({ kind: 'work' });
+      await store.db
+        .updateTable('jobs')
+        .set({ state: 'running', locked_by: worker, locked_until: new Date(stillLeased), attempts: 1 })
+        .where('id', '=', queued.id)
+        .execute();
+      return queued.id;
+    };
+    const ofDeadProcess = await held('host-a:4242');
+    const ofLiveProcess = await held('host-a:77');
+    const ofOtherHost = await held('host-b:4242');
+    const r = runner(
+      { work: async (j) => void ran.push(j.id) },
+      { workerId: 'host-a:1', isProcessAlive: (pid) => pid === 77 },
+    );
+
+    expect(await r.runDue()).toMatchObject({ claimed: 1, succeeded: 1 });
+    expect(ran).toEqual([ofDeadProcess]);
+    expect(await job(ofDeadProcess)).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(await job(ofLiveProcess)).toMatchObject({ state: 'running', lockedBy: 'host-a:77' });
+    expect(await job(ofOtherHost)).toMatchObject({ state: 'running', lockedBy: 'host-b:4242' });
   });
 
   it('discards the result of a worker whose lease was taken over', async () => {

@@ -158,3 +158,37 @@ export async function countActive(db: Executor): Promise<Record<'queued' | 'runn
   }
   return counts;
 }
+
+/**
+ * Ends the leases of jobs held by workers of this host whose process is gone (a kill -9, a crash), so
+ * they are taken over at once instead of when their lease would have run out. Worker ids are
+ * `<host>:<pid>`; a worker on another host is never judged, only its lease can expire.
+ */
+export async function releaseDeadLocalWorkers(
+  db: Executor,
+  options: { host: string; self: string; now: Date; isAlive: (pid: number) => boolean },
+): Promise<string[]> {
+  const prefix = `${options.host}:`;
+  const holders = await db
+    .selectFrom('jobs')
+    .select('locked_by')
+    .distinct()
+    .where('state', '=', 'running')
+    .where('locked_by', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`)
+    .execute();
+  const dead = holders
+    .map((row) => row.locked_by!)
+    .filter((worker) => {
+      const pid = worker.slice(prefix.length);
+      return worker !== options.self && /^[1-9][0-9]*$/.test(pid) && !options.isAlive(Number(pid));
+    });
+  if (dead.length === 0) return [];
+  await db
+    .updateTable('jobs')
+    // a lease that ended a moment ago is one the next claim takes (it claims leases ended before now)
+    .set({ locked_until: new Date(options.now.getTime() - 1), updated_at: options.now })
+    .where('state', '=', 'running')
+    .where('locked_by', 'in', dead)
+    .execute();
+  return dead;
+}

@@ -7,7 +7,15 @@ import type { Store } from '../db/store.js';
 import { ConfigError, isRetryable } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createBackoff, type JitterStrategy } from './backoff.js';
-import { claimDue, countActive, extendLease, markFailed, markSucceeded, requeue } from './job-leases.js';
+import {
+  claimDue,
+  countActive,
+  extendLease,
+  markFailed,
+  markSucceeded,
+  releaseDeadLocalWorkers,
+  requeue,
+} from './job-leases.js';
 import { createJobMetrics } from './job-metrics.js';
 import { errorSummary, type Job, type JobHandler, type JobOutcome } from './job-types.js';
 
@@ -26,6 +34,8 @@ export interface JobRunnerDeps {
   /** Uniform numbers in [0, 1) for backoff jitter; Math.random unless a test pins it. */
   random?: () => number;
   jitter?: JitterStrategy;
+  /** Whether a process of this host still runs (tests pin it); `process.kill(pid, 0)` otherwise. */
+  isProcessAlive?: (pid: number) => boolean;
   /** How long `stop()` lets running handlers finish before aborting their signals (default 10 s). */
   stopGraceMs?: number;
 }
@@ -61,6 +71,16 @@ const emptyCounts = (): RunDueResult => ({
   lost: 0,
   interrupted: 0,
 });
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   const { store, clock, audit, handlers, config, workerId } = deps;
@@ -247,7 +267,28 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     });
   }
 
+  /** Once per runner: leases held by dead workers of this host end now (see releaseDeadLocalWorkers). */
+  let releasedDead = false;
+  async function releaseDead(): Promise<void> {
+    const local = /^(.+):(\d+)$/.exec(workerId);
+    if (releasedDead || !local) return;
+    releasedDead = true;
+    try {
+      const dead = await releaseDeadLocalWorkers(db, {
+        host: local[1]!,
+        self: workerId,
+        now: clock.now(),
+        isAlive: deps.isProcessAlive ?? processIsAlive,
+      });
+      if (dead.length > 0)
+        logger.warn({ workers: dead }, 'took back the jobs of workers of this host that died');
+    } catch (error) {
+      logger.error({ err: errorSummary(error) }, 'could not check for jobs held by dead workers');
+    }
+  }
+
   async function pollLoop(): Promise<void> {
+    await releaseDead();
     while (!stopping) {
       const free = config.concurrency - inFlight.size;
       if (free > 0) {
@@ -296,6 +337,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     },
 
     async runDue() {
+      await releaseDead();
       const counts = emptyCounts();
       const seen: string[] = [];
       while (!stopping) {
