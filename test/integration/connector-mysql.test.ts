@@ -55,13 +55,13 @@ const connectFrom = (from: string, user: string, password: string) =>
     stream: () => net.connect({ ...server, localAddress: from }),
   });
 /**
- * Every account on the server, sorted — except other test runs' managed accounts, which come and go
- * while this file runs (the server is shared).
+ * Every account on the server, sorted — except other test runs' managed accounts and `ghx_` outsiders,
+ * which come and go while this file runs (the server is shared).
  */
 const accounts = async () =>
   (await admin.query<mysql.RowDataPacket[]>("SELECT CONCAT(User, '@', Host) AS a FROM mysql.user"))[0]
     .map((r) => String(r.a))
-    .filter((a) => !a.startsWith('gh_') || a.includes(`_${suffix}_`))
+    .filter((a) => !/^ghx?_/.test(a) || a.includes(`_${suffix}`))
     .sort();
 
 beforeAll(async () => {
@@ -117,8 +117,33 @@ describe('MySQL/MariaDB connector', () => {
     expect(insert.ok).toBe(false);
     expect(insert.stderr).toMatch(/denied/);
     expect((await login(s.username, s.password, `SELECT * FROM ${otherDb}.items`)).ok).toBe(false);
-    expect((await login(s.username, s.password, 'SELECT * FROM mysql.global_priv')).ok).toBe(false);
+    const hashes = await login(s.username, s.password, 'SELECT * FROM mysql.global_priv');
+    expect(hashes.ok).toBe(false);
+    expect(hashes.stderr).toMatch(/denied/);
+    const users = await login(s.username, s.password, 'SELECT User, Password FROM mysql.user');
+    expect(users.ok).toBe(false);
+    expect(users.stderr).toMatch(/denied/);
     expect((await login(s.username, `${s.password}x`, 'SELECT 1')).ok).toBe(false);
+  });
+
+  it('refuses every level without a database (grants would be on *.*), unless the level is mapped', async () => {
+    const { database: _database, ...noDatabase } = target;
+    for (const level of ['read-only', 'read-write', 'admin'] as const) {
+      const s = spec({ username: name('nodb'), level });
+      const refused = await create(s, noDatabase).catch((e: unknown) => e);
+      expect(refused).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining('access.database'),
+      });
+      expect((refused as Error).message).toContain(`levels.${level}`);
+      expect(await connector.accountExists(target, s.username)).toBe(false);
+    }
+    const s = spec({ username: name('mapped') });
+    await create(s, { ...noDatabase, levels: { 'read-only': ['SELECT'] } });
+    expect(await login(s.username, s.password, `SELECT note FROM ${otherDb}.items`)).toMatchObject({
+      ok: true,
+      stdout: 'first',
+    });
   });
 
   it('read-write can INSERT', async () => {
@@ -211,7 +236,8 @@ describe('MySQL/MariaDB connector', () => {
   });
 
   it('revokes an account that created tables in two databases; the tables stay', async () => {
-    const global = { ...target, database: undefined };
+    // server-wide grants only when the level is mapped explicitly
+    const global = { ...target, database: undefined, levels: { admin: ['ALL PRIVILEGES' as const] } };
     const s = spec({ username: name('own'), level: 'admin' });
     await create(s, global);
     for (const db of [appDb, otherDb]) {

@@ -79,6 +79,9 @@ beforeAll(async () => {
     await adminIn(db, async (c) => {
       await c.query('CREATE TABLE items (id int PRIMARY KEY, note text)');
       await c.query("INSERT INTO items VALUES (1, 'first')");
+      await c.query('CREATE SCHEMA sales');
+      await c.query('CREATE TABLE sales.orders (id serial PRIMARY KEY, note text)');
+      await c.query("INSERT INTO sales.orders (note) VALUES ('order one')");
     });
   }
 }, 60_000);
@@ -112,18 +115,40 @@ describe('PostgreSQL connector', () => {
     expect(String((error as Error).message)).not.toContain('not-the-Password-42');
   });
 
-  it('read-only logs in with psql, can SELECT and cannot INSERT', async () => {
+  it('read-only logs in with psql, can SELECT in every schema of its database and cannot INSERT', async () => {
     const s = spec({ username: name('ro') });
     expect(await create(s)).toEqual({ created: true });
     const select = await login(s.username, s.password, 'SELECT note FROM items WHERE id = 1');
     expect(select).toMatchObject({ ok: true, stdout: 'first' });
+    const other = await login(s.username, s.password, 'SELECT note FROM sales.orders WHERE id = 1');
+    expect(other).toMatchObject({ ok: true, stdout: 'order one' });
     const insert = await login(s.username, s.password, "INSERT INTO items VALUES (2, 'nope')");
     expect(insert.ok).toBe(false);
     expect(insert.stderr).toMatch(/permission denied/);
+    const insertOther = await login(s.username, s.password, "INSERT INTO sales.orders (note) VALUES ('no')");
+    expect(insertOther.ok).toBe(false);
+    expect(insertOther.stderr).toMatch(/permission denied/);
     expect((await login(s.username, `${s.password}x`, 'SELECT 1')).ok).toBe(false);
   });
 
-  it('read-write can INSERT', async () => {
+  it('read-only cannot read credentials (pg_authid) nor another database, and is in no predefined role', async () => {
+    const s = spec({ username: name('cred') });
+    await create(s);
+    const verifiers = await login(s.username, s.password, 'SELECT rolpassword FROM pg_authid');
+    expect(verifiers.ok).toBe(false);
+    expect(verifiers.stderr).toMatch(/permission denied/);
+    const elsewhere = await login(s.username, s.password, 'SELECT note FROM items', otherDb);
+    expect(elsewhere.ok).toBe(false);
+    expect(elsewhere.stderr).toMatch(/permission denied/);
+    const { rows } = await admin.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_auth_members
+        WHERE member = (SELECT oid FROM pg_roles WHERE rolname = $1)`,
+      [s.username],
+    );
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it('read-write can INSERT, also into a table with a sequence in another schema', async () => {
     const s = spec({ username: name('rw'), level: 'read-write' });
     await create(s);
     const id = 100 + serial;
@@ -133,6 +158,33 @@ describe('PostgreSQL connector', () => {
     expect((await adminIn(appDb, (c) => c.query('SELECT 1 FROM items WHERE id = $1', [id]))).rowCount).toBe(
       1,
     );
+    const sequenced = await login(s.username, s.password, "INSERT INTO sales.orders (note) VALUES ('rw')");
+    expect(sequenced).toMatchObject({ ok: true });
+    expect((await login(s.username, s.password, 'SELECT rolpassword FROM pg_authid')).ok).toBe(false);
+  });
+
+  it('refuses read-only and read-write without a database, unless the level is mapped to roles', async () => {
+    const { database: _database, ...noDatabase } = target;
+    for (const level of ['read-only', 'read-write'] as const) {
+      const refused = await connector
+        .createAccount(noDatabase, spec({ username: name('nodb'), level }))
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({
+        code: 'validation_failed',
+        message: expect.stringContaining('access.database'),
+      });
+      expect((refused as Error).message).toContain(`levels.${level}`);
+    }
+    const mapped = { ...noDatabase, levels: { 'read-only': [ownerRole] } };
+    const s = spec({ username: name('mapped') });
+    created.add(s.username);
+    expect(await connector.createAccount(mapped, s)).toEqual({ created: true });
+    const { rows } = await admin.query('SELECT pg_has_role($1, $2, $3) AS member', [
+      s.username,
+      ownerRole,
+      'MEMBER',
+    ]);
+    expect(rows[0].member).toBe(true);
   });
 
   it('admin is refused without a mapping, and is the mapped membership with one', async () => {
@@ -170,17 +222,30 @@ describe('PostgreSQL connector', () => {
     expect(await create(second)).toEqual({ created: false });
     expect((await login(first.username, first.password, 'SELECT 1')).ok).toBe(false);
     expect(await login(second.username, second.password, 'SELECT 1')).toMatchObject({ ok: true });
-    const members = async () =>
-      (
-        await admin.query<{ rolname: string }>(
-          `SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
-            WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY 1`,
+    const rights = () =>
+      adminIn(appDb, async (c) => {
+        const { rows } = await c.query<{ select: boolean; insert: boolean; nextval: boolean }>(
+          `SELECT has_table_privilege($1, 'sales.orders', 'SELECT') AS select,
+                  has_table_privilege($1, 'sales.orders', 'INSERT') AS insert,
+                  has_sequence_privilege($1, 'sales.orders_id_seq', 'USAGE') AS nextval`,
           [first.username],
-        )
-      ).rows.map((r) => r.rolname);
-    expect(await members()).toEqual(['pg_read_all_data', 'pg_write_all_data']);
+        );
+        return rows[0];
+      });
+    expect(await rights()).toEqual({ select: true, insert: true, nextval: true });
     await create({ ...second, level: 'read-only' });
-    expect(await members()).toEqual(['pg_read_all_data']);
+    expect(await rights()).toEqual({ select: true, insert: false, nextval: false });
+    const rejected = await login(second.username, second.password, "INSERT INTO items VALUES (900, 'x')");
+    expect(rejected.ok).toBe(false);
+    // an account made under the old default (a predefined role) loses it on the next convergence
+    await admin.query(`GRANT pg_read_all_data TO ${first.username}`);
+    await create({ ...second, level: 'read-only' });
+    const { rows } = await admin.query('SELECT pg_has_role($1, $2, $3) AS member', [
+      first.username,
+      'pg_read_all_data',
+      'MEMBER',
+    ]);
+    expect(rows[0].member).toBe(false);
   });
 
   it('refuses login once VALID UNTIL has passed, though the role still exists (native backstop)', async () => {

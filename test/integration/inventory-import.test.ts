@@ -527,5 +527,10 @@ describe.each(backends)('inventory import on %s', (backend) => {
     for (const s of servers.items) {
       expect(s.kind === 'server' && /^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(s.address)).toBe(true);
     }
+    // every demo database names the database accounts are granted on: the default levels need one
+    const databases = await t.gh.inventory.listAssets({ limit: 500, kind: 'database' });
+    const demoDatabases = databases.items.filter((a) => a.labels['managed-by'] === 'gatehouse-demo');
+    expect(demoDatabases).toHaveLength(8);
+    for (const d of demoDatabases) expect(d.labels['access.database']).toBe('test');
   });
 });

@@ -107,7 +107,9 @@ export const postgresTargetSchema = z
       })
       .strict()
       .optional()
-      .describe('Roles granted per level; defaults: pg_read_all_data, + pg_write_all_data, none for admin'),
+      .describe(
+        'Roles granted per level; defaults: SELECT (read-write: + INSERT, UPDATE, DELETE) on the schemas of `database`, none for admin',
+      ),
   })
   .strict();
 
@@ -154,7 +156,7 @@ export const mysqlTargetSchema = z
       })
       .strict()
       .optional()
-      .describe('Privileges per level, on the database if one is set, else on *.*'),
+      .describe('Privileges per level, on the database if one is set; on *.* only when mapped explicitly'),
   })
   .strict()
   .superRefine((target, ctx) => {

@@ -22,8 +22,9 @@ import type { AccessTarget } from './domain/types.js';
  * to, and the line an engineer types to connect.
  *
  * Two asset labels carry what the inventory has no field for yet:
- * - `access.database`: the database accounts are scoped to (MySQL/MariaDB grants) and connect to
- *   (PostgreSQL); without it MySQL/MariaDB grants are server-wide and PostgreSQL uses `postgres`.
+ * - `access.database`: the database accounts are granted on (MySQL/MariaDB grants, PostgreSQL's
+ *   schema-scoped defaults) and connect to. Without it the connectors refuse the default levels (they
+ *   would be server-wide) and only levels mapped explicitly are granted.
  * - `access.admin-roles`: PostgreSQL only, comma-separated roles an `admin` account is a member of.
  */
 

@@ -78,7 +78,9 @@ export function demoFleet(): Required<Pick<ImportRequest, ImportEntity>> {
     host: '127.0.0.1',
     port: engine === 'postgres' ? 5432 : 3306,
     adminCredential: { username: engine === 'postgres' ? 'postgres' : 'root', password: '' },
-    labels: { 'managed-by': 'gatehouse-demo' },
+    // the database accounts are granted on (`test` exists on this machine's servers); without it
+    // read-only and read-write are refused rather than granted server-wide
+    labels: { 'managed-by': 'gatehouse-demo', 'access.database': 'test' },
     groups: ['data-tier'],
   }));
   return {

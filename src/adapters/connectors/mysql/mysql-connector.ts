@@ -29,6 +29,24 @@ const defaultPrivileges: Record<PermissionLevel, readonly MysqlPrivilege[]> = {
 const parse = (target: unknown) => parseTarget(mysqlTargetSchema, target);
 
 /**
+ * The level's privileges. Without a database they would be on `*.*`, where even SELECT reads
+ * `mysql.global_priv` (every account's password hash): the defaults need a database, and server-wide
+ * grants are only made when the asset maps the level explicitly. Why: docs/decisions/0007-*.md.
+ */
+function privilegesFor(target: ParsedMysqlTarget, level: PermissionLevel): readonly MysqlPrivilege[] {
+  const mapped = target.levels?.[level];
+  if (mapped) return mapped;
+  if (!target.database) {
+    throw new ValidationError(
+      `this ${target.engine === 'mysql' ? 'MySQL' : 'MariaDB'} asset names no database, and without one the ` +
+        `${level} level would be granted on *.* (mysql.global_priv included): set the asset's access.database ` +
+        `label, or map levels.${level} explicitly for server-wide grants`,
+    );
+  }
+  return defaultPrivileges[level];
+}
+
+/**
  * MariaDB: the mysql_native_password hash is computed here and sent with `IDENTIFIED BY PASSWORD`, so
  * the password itself never appears in a statement (general log, processlist, binlog). MySQL 8 removed
  * that form; there the password is sent and the server applies its default plugin.
@@ -73,9 +91,14 @@ async function killSessions(s: MySession, username: string, timeoutMs = 5_000): 
   }
 }
 
-async function createOrConverge(s: MySession, target: ParsedMysqlTarget, spec: AccountSpec, hosts: string[]) {
+async function createOrConverge(
+  s: MySession,
+  target: ParsedMysqlTarget,
+  spec: AccountSpec,
+  hosts: string[],
+  privileges: readonly MysqlPrivilege[],
+) {
   const { username } = spec;
-  const privileges = target.levels?.[spec.level] ?? defaultPrivileges[spec.level];
   const scope = target.database ? `${s.escapeId(target.database)}.*` : '*.*';
   const auth = identifiedBy(target, spec.password);
   const limits = `WITH MAX_USER_CONNECTIONS ${target.connectionLimit}`;
@@ -132,7 +155,10 @@ export function createMysqlConnector(): Connector {
         );
       }
       const hosts = hostPatternsFor(spec.sourceCidrs);
-      return withMysql(target, `creating ${spec.username}`, (s) => createOrConverge(s, target, spec, hosts));
+      const privileges = privilegesFor(target, spec.level);
+      return withMysql(target, `creating ${spec.username}`, (s) =>
+        createOrConverge(s, target, spec, hosts, privileges),
+      );
     },
 
     async revokeAccount(input, username) {

@@ -20,22 +20,46 @@ import { withPostgres, type ParsedPostgresTarget, type PgSession } from './sessi
  * Why verifiers, pg_shdepend and a password-checking test cluster: docs/decisions/0005-*.md.
  */
 
-const defaultLevels: Record<PermissionLevel, readonly string[] | undefined> = {
-  'read-only': ['pg_read_all_data'],
-  'read-write': ['pg_read_all_data', 'pg_write_all_data'],
-  // admin means different things on different assets: it must be configured
+/**
+ * What a level grants when the asset maps no roles to it. `read-only` and `read-write` are rights on the
+ * target database's own schemas — never `pg_read_all_data`/`pg_write_all_data`, which also read the
+ * catalogs, `pg_authid` (every role's password verifier) included. `admin` means different things on
+ * different assets: it must be configured. Why: docs/decisions/0007-*.md.
+ */
+const defaultTablePrivileges: Record<PermissionLevel, string | undefined> = {
+  'read-only': 'SELECT',
+  'read-write': 'SELECT, INSERT, UPDATE, DELETE',
+  admin: undefined,
+};
+const defaultSequencePrivileges: Record<PermissionLevel, string | undefined> = {
+  'read-only': 'SELECT',
+  'read-write': 'SELECT, USAGE',
   admin: undefined,
 };
 
-function rolesFor(target: ParsedPostgresTarget, level: PermissionLevel): readonly string[] {
-  const roles = target.levels?.[level] ?? defaultLevels[level];
-  if (!roles) {
+/** Either the roles the asset maps the level to, or the schema-scoped default in its database. */
+type LevelGrant =
+  | { kind: 'roles'; roles: readonly string[] }
+  | { kind: 'schemas'; database: string; tables: string; sequences: string };
+
+function grantFor(target: ParsedPostgresTarget, level: PermissionLevel): LevelGrant {
+  const roles = target.levels?.[level];
+  if (roles) return { kind: 'roles', roles };
+  const tables = defaultTablePrivileges[level];
+  const sequences = defaultSequencePrivileges[level];
+  if (!tables || !sequences) {
     throw new ValidationError(
       `this PostgreSQL asset has no role mapping for the ${level} level; set levels.${level} to the roles an ` +
         `${level} account should be a member of`,
     );
   }
-  return roles;
+  if (!target.database) {
+    throw new ValidationError(
+      `this PostgreSQL asset names no database, and the ${level} level is granted on one database's schemas: ` +
+        `set the asset's access.database label (the target's database), or map levels.${level} to roles explicitly`,
+    );
+  }
+  return { kind: 'schemas', database: target.database, tables, sequences };
 }
 
 const parse = (target: unknown) => parseTarget(postgresTargetSchema, target);
@@ -94,6 +118,61 @@ async function convergeMemberships(s: PgSession, username: string, wanted: reado
   }
   for (const member of wanted) {
     if (!current.has(member)) await s.query(`GRANT ${s.ident(member)} TO ${role}`);
+  }
+}
+
+/** The database's own schemas: not the catalogs, information_schema, TOAST or temporary ones. */
+async function userSchemas(s: PgSession): Promise<string[]> {
+  const rows = await s.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace
+      WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+        AND nspname NOT LIKE 'pg\\_toast%'
+        AND nspname NOT LIKE 'pg\\_temp%'
+      ORDER BY nspname`,
+  );
+  return rows.map((r) => r.nspname);
+}
+
+/**
+ * Brings the role's direct rights in the session's database (the target's) to `grant`. What an earlier
+ * attempt or another level gave it here is revoked first — only where it holds something, so a new role
+ * or a role-mapped level touches no object — and a retry or a level change converges.
+ */
+async function convergeSchemaRights(s: PgSession, username: string, grant: LevelGrant) {
+  const role = s.ident(username);
+  const held = await s.query<{ kind: string; schema: string; name: string }>(
+    `WITH r AS (SELECT oid FROM pg_roles WHERE rolname = $1)
+     SELECT 'database' AS kind, '' AS schema, datname AS name FROM pg_database
+      WHERE datname = current_database()
+        AND EXISTS (SELECT 1 FROM aclexplode(datacl) a, r WHERE a.grantee = r.oid)
+     UNION ALL
+     SELECT 'schema', nspname, '' FROM pg_namespace
+      WHERE EXISTS (SELECT 1 FROM aclexplode(nspacl) a, r WHERE a.grantee = r.oid)
+     UNION ALL
+     SELECT CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, n.nspname, c.relname
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE EXISTS (SELECT 1 FROM aclexplode(c.relacl) a, r WHERE a.grantee = r.oid)`,
+    [username],
+  );
+  for (const { kind, schema, name } of held) {
+    const object =
+      kind === 'database'
+        ? `DATABASE ${s.ident(name)}`
+        : kind === 'schema'
+          ? `SCHEMA ${s.ident(schema)}`
+          : `${kind === 'sequence' ? 'SEQUENCE' : 'TABLE'} ${s.ident(schema)}.${s.ident(name)}`;
+    await s.query(`REVOKE ALL ON ${object} FROM ${role}`);
+  }
+  if (grant.kind !== 'schemas') return;
+  const [{ database } = { database: grant.database }] = await s.query<{ database: string }>(
+    'SELECT current_database() AS database',
+  );
+  await s.query(`GRANT CONNECT ON DATABASE ${s.ident(database)} TO ${role}`);
+  for (const schema of await userSchemas(s)) {
+    const ns = s.ident(schema);
+    await s.query(`GRANT USAGE ON SCHEMA ${ns} TO ${role}`);
+    await s.query(`GRANT ${grant.tables} ON ALL TABLES IN SCHEMA ${ns} TO ${role}`);
+    await s.query(`GRANT ${grant.sequences} ON ALL SEQUENCES IN SCHEMA ${ns} TO ${role}`);
   }
 }
 
@@ -201,11 +280,12 @@ export function createPostgresConnector(): Connector {
     async createAccount(input, spec) {
       const target = parse(input);
       assertAccountSpec('postgres', spec);
-      const roles = rolesFor(target, spec.level);
+      const grant = grantFor(target, spec.level);
       return withPostgres(target, `creating ${spec.username}`, (s) =>
         s.transaction(async () => {
           const result = await createOrAlterRole(s, target, spec);
-          await convergeMemberships(s, spec.username, roles);
+          await convergeMemberships(s, spec.username, grant.kind === 'roles' ? grant.roles : []);
+          await convergeSchemaRights(s, spec.username, grant);
           return result;
         }),
       );
