@@ -1,20 +1,14 @@
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { InjectOptions } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGatehouse } from '../../src/app.js';
-import { identityStore } from '../../src/modules/identity/identity.store.js';
 import { systemClock } from '../../src/platform/clock.js';
-import { loadConfig } from '../../src/platform/config.js';
-import { generateToken, hashToken } from '../../src/platform/crypto.js';
-import { createLogger } from '../../src/platform/logger.js';
-import type { TestApp } from '../support/app.js';
+import { openTestApp, type TestApp } from '../support/app.js';
 import { startScramPostgres, type ScramPostgres } from '../support/scram-postgres.js';
 import { createTestStore, type TestStore } from '../support/stores.js';
 import {
@@ -125,63 +119,8 @@ async function cli(args: string[]) {
 }
 
 /** An in-process Gatehouse on the test store, with the master key the server process will load. */
-async function openApp(masterKey: Buffer): Promise<TestApp> {
-  const gh = await createGatehouse({
-    config: loadConfig({ env: {}, overrides: { 'jobs.backoffBaseMs': 10, 'jobs.backoffMaxMs': 20 } }),
-    store: testStore.store,
-    masterKey,
-    clock: systemClock,
-    logger: createLogger({ level: 'silent' }),
-  });
-  const boot = await gh.identity.bootstrap();
-  if (!boot) throw new Error('bootstrap did not create the first admin');
-  const app = await gh.http();
-  const call: TestApp['call'] = (method, url, opts = {}) => {
-    const token = opts.token === undefined ? boot.token : opts.token;
-    return app.inject({
-      method,
-      url,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers },
-      ...(opts.body !== undefined ? { payload: opts.body as InjectOptions['payload'] } : {}),
-    });
-  };
-  return {
-    gh,
-    app,
-    testStore,
-    adminToken: boot.token,
-    call,
-    async operatorToken(username, roles, groups = []) {
-      const created = await call('POST', '/api/v1/operators', {
-        body: { username, displayName: username, roles, groups },
-      });
-      if (created.statusCode !== 201) throw new Error(`creating operator ${username}: ${created.body}`);
-      const operator = created.json<{ id: string }>();
-      const secret = generateToken();
-      const now = gh.clock.now();
-      await identityStore.insertToken(
-        gh.store.db,
-        {
-          id: randomUUID(),
-          operatorId: operator.id,
-          name: 'test',
-          prefix: secret.slice(0, 10),
-          roles: [],
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + 86_400_000),
-          revokedAt: null,
-          lastUsedAt: null,
-        },
-        hashToken(secret),
-      );
-      return secret;
-    },
-    close: async () => {
-      await app.close();
-      await gh.close();
-    },
-  };
-}
+const openApp = (masterKey: Buffer): Promise<TestApp> =>
+  openTestApp(testStore, { masterKey, config: { 'jobs.backoffBaseMs': 10, 'jobs.backoffMaxMs': 20 } });
 
 const roleExists = async (name: string) =>
   (await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rowCount === 1;

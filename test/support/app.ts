@@ -31,15 +31,30 @@ export interface TestAppOptions {
   /** Settings by dotted key, as flags would give them: `{ 'jobs.backoffMaxMs': 50 }`. */
   config?: Record<string, unknown>;
   access?: GatehouseOptions['access'];
+  /** The master key (to share it with a server process); a random one otherwise. */
+  masterKey?: Buffer;
 }
 
+/** A new test store of its own and a Gatehouse on it; `close()` drops the store too. */
 export async function createTestApp(backend: Backend, options: TestAppOptions = {}): Promise<TestApp> {
   const testStore = await createTestStore(backend);
+  const opened = await openTestApp(testStore, options);
+  return {
+    ...opened,
+    close: async () => {
+      await opened.close();
+      await testStore.drop();
+    },
+  };
+}
+
+/** A Gatehouse on a test store the caller owns (and drops); `close()` leaves the store alone. */
+export async function openTestApp(testStore: TestStore, options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ env: {}, ...(options.config ? { overrides: options.config } : {}) });
   const gh = await createGatehouse({
     config,
     store: testStore.store,
-    masterKey: randomBytes(32),
+    masterKey: options.masterKey ?? randomBytes(32),
     clock: options.clock ?? systemClock,
     logger: createLogger({ level: 'silent' }),
     ...(options.access ? { access: options.access } : {}),
@@ -93,7 +108,6 @@ export async function createTestApp(backend: Backend, options: TestAppOptions = 
     close: async () => {
       await app.close();
       await gh.close();
-      await testStore.drop();
     },
   };
 }
