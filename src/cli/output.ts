@@ -4,6 +4,12 @@ export interface Output {
   /** Prints a value: as JSON with --json, otherwise with the given human renderer. */
   result(value: unknown, human?: () => void): void;
   table(rows: Record<string, unknown>[], columns: string[]): void;
+  /** One page of a list: the page as JSON with --json, else a table and how to ask for the next page. */
+  page<T extends object>(
+    page: { items: T[]; nextCursor: string | number | null },
+    columns: string[],
+    toRow?: (item: T) => Record<string, unknown>,
+  ): void;
   line(text: string): void;
   /** Progress and notices go to stderr so stdout stays parseable. */
   note(text: string): void;
@@ -38,6 +44,14 @@ export function createOutput(json: boolean, write = (s: string) => process.stdou
     table(rows, columns) {
       if (json) write(`${JSON.stringify(rows)}\n`);
       else write(rows.length === 0 ? '(none)\n' : `${formatTable(rows, columns)}\n`);
+    },
+    page(page, columns, toRow) {
+      if (json) return this.result(page);
+      this.table(
+        page.items.map((item) => (toRow ? toRow(item) : (item as Record<string, unknown>))),
+        columns,
+      );
+      if (page.nextCursor !== null) this.note(`more: --cursor ${page.nextCursor}`);
     },
     line(text) {
       write(`${text}\n`);

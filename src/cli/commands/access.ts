@@ -161,12 +161,11 @@ Examples:
         .get<{ items: RequestView[]; nextCursor: string | null }>(
           `/api/v1/access/requests${query({ ...options, mine: options.mine ? 'true' : undefined })}`,
         );
-      if (ctx.out.json) return ctx.out.result(page);
-      ctx.out.table(
-        page.items.map((r) => ({ ...r, grant: r.grant?.status ?? '-' })),
+      ctx.out.page(
+        page,
         ['id', 'status', 'requester', 'asset', 'level', 'duration', 'ticket', 'grant'],
+        (r) => ({ ...r, grant: r.grant?.status ?? '-' }),
       );
-      if (page.nextCursor) ctx.out.note(`more: --cursor ${page.nextCursor}`);
     });
 
   access
@@ -194,17 +193,7 @@ Examples:
         .get<{ items: GrantView[]; nextCursor: string | null }>(
           `/api/v1/grants${query({ ...options, mine: options.mine ? 'true' : undefined })}`,
         );
-      if (ctx.out.json) return ctx.out.result(page);
-      ctx.out.table(page.items as unknown as Record<string, unknown>[], [
-        'id',
-        'status',
-        'holder',
-        'asset',
-        'account',
-        'level',
-        'notAfter',
-      ]);
-      if (page.nextCursor) ctx.out.note(`more: --cursor ${page.nextCursor}`);
+      ctx.out.page(page, ['id', 'status', 'holder', 'asset', 'account', 'level', 'notAfter']);
     });
 
   access

@@ -156,17 +156,7 @@ on a restored copy too); \`search\` goes through the API.`,
           cursor: options.cursor,
         })}`,
       );
-      if (ctx.out.json) return ctx.out.result(page);
-      ctx.out.table(page.items, [
-        'seq',
-        'occurredAt',
-        'actorName',
-        'action',
-        'targetType',
-        'targetId',
-        'ticket',
-      ]);
-      if (page.nextCursor) ctx.out.note(`more: --cursor ${page.nextCursor}`);
+      ctx.out.page(page, ['seq', 'occurredAt', 'actorName', 'action', 'targetType', 'targetId', 'ticket']);
     });
 
   audit

@@ -109,9 +109,7 @@ function registerCollection(parent: Command, collection: Collection): void {
       .get<{ items: Record<string, unknown>[]; nextCursor: string | null }>(
         `${basePath(collection, customer)}${query(filters)}`,
       );
-    if (ctx.out.json) return ctx.out.result(page);
-    ctx.out.table(page.items, collection.columns);
-    if (page.nextCursor) ctx.out.note(`more: --cursor ${page.nextCursor}`);
+    ctx.out.page(page, collection.columns);
   });
 
   withCustomer(group.command('show <ref>').description('Show one, by name or id')).action(

@@ -25,9 +25,7 @@ export function registerJobs(program: Command): void {
         .get<{ items: Record<string, unknown>[]; nextCursor: string | null }>(
           `/api/v1/jobs${query(options)}`,
         );
-      if (ctx.out.json) return ctx.out.result(page);
-      ctx.out.table(page.items, ['id', 'kind', 'state', 'attempts', 'runAt', 'lastError']);
-      if (page.nextCursor) ctx.out.note(`more: --cursor ${page.nextCursor}`);
+      ctx.out.page(page, ['id', 'kind', 'state', 'attempts', 'runAt', 'lastError']);
     });
   jobs
     .command('retry <id>')

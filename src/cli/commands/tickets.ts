@@ -60,9 +60,7 @@ Examples:
       const page = await ctx
         .api()
         .get<{ items: TicketView[]; nextCursor: string | null }>(`/api/v1/tickets${query(options)}`);
-      if (ctx.out.json) return ctx.out.result(page);
-      ctx.out.table(page.items as unknown as Record<string, unknown>[], COLUMNS);
-      if (page.nextCursor) ctx.out.note(`more: --cursor ${page.nextCursor}`);
+      ctx.out.page(page, COLUMNS);
     });
 
   tickets
