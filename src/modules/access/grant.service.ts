@@ -1,3 +1,4 @@
+import { pageOf } from '../../platform/paging.js';
 import type { Clock } from '../../platform/clock.js';
 import type { SecretBox } from '../../platform/crypto.js';
 import type { Store, Tx } from '../../platform/db/store.js';
@@ -87,11 +88,8 @@ export function createGrantService(deps: GrantServiceDeps) {
         before: query.cursor,
         limit: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
-      return {
-        items: await deps.present.grants(page),
-        nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
-      };
+      const page = pageOf(rows, query.limit, (last) => last.id);
+      return { items: await deps.present.grants(page.items), nextCursor: page.nextCursor };
     },
 
     async getGrant(caller: Caller, id: string): Promise<GrantView> {

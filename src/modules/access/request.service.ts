@@ -1,3 +1,4 @@
+import { pageOf } from '../../platform/paging.js';
 import type { Clock, Ids } from '../../platform/clock.js';
 import type { Store, Tx } from '../../platform/db/store.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
@@ -164,10 +165,10 @@ export function createRequestService(deps: RequestServiceDeps) {
         before: query.cursor,
         limit: query.limit + 1,
       });
-      const page = rows.slice(0, query.limit);
+      const page = pageOf(rows, query.limit, (last) => last.id);
       return {
-        items: await Promise.all(page.map((r) => deps.present.request(r))),
-        nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
+        items: await Promise.all(page.items.map((r) => deps.present.request(r))),
+        nextCursor: page.nextCursor,
       };
     },
 

@@ -5,6 +5,7 @@ import type { Clock, Ids } from '../../platform/clock.js';
 import { publicKeyId, verifySignature, type Signer } from '../../platform/crypto.js';
 import type { Executor, Store, Tx } from '../../platform/db/store.js';
 import { IntegrityError, ValidationError } from '../../platform/errors.js';
+import { pageOf } from '../../platform/paging.js';
 import { auditStore, type AuditSearchFilters } from './audit.store.js';
 import type { AuditAppender, AuditEvent, AuditEventInput } from './audit.types.js';
 import {
@@ -243,10 +244,9 @@ export function createAuditLog(deps: AuditLogDeps) {
     },
 
     async search(db: Executor, filters: AuditSearchFilters, options: { cursor?: number; limit: number }) {
-      const events = await auditStore.search(db, filters, options.cursor, options.limit + 1);
-      const more = events.length > options.limit;
-      const pageEvents = more ? events.slice(0, options.limit) : events;
-      return { events: pageEvents, nextCursor: more ? pageEvents[pageEvents.length - 1]!.seq : null };
+      const rows = await auditStore.search(db, filters, options.cursor, options.limit + 1);
+      const { items, nextCursor } = pageOf(rows, options.limit, (last) => last.seq);
+      return { events: items, nextCursor };
     },
 
     get: (db: Executor, id: string) => auditStore.eventById(db, id),

@@ -3,6 +3,7 @@ import type { Executor } from '../../platform/db/store.js';
 import type { Row } from '../../platform/db/schema.js';
 import type { AuditEvent } from './audit.types.js';
 import type { Checkpoint } from './domain/chain.js';
+import { escapeLike } from '../../platform/paging.js';
 
 /** Serialises appends: whoever holds it until commit owns the head of the chain. */
 const CHAIN_LOCK_KEY = 7070_0002;
@@ -183,7 +184,7 @@ export const auditStore = {
     let query = db.selectFrom('audit_events').selectAll();
     if (filters.action) {
       query = filters.action.endsWith('.*')
-        ? query.where('action', 'like', `${filters.action.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`)
+        ? query.where('action', 'like', `${escapeLike(filters.action.slice(0, -1))}%`)
         : query.where('action', '=', filters.action);
     }
     if (filters.actorId) query = query.where('actor_id', '=', filters.actorId);

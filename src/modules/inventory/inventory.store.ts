@@ -1,7 +1,8 @@
 import { sql, type Expression, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { EnvironmentTier } from '../../platform/db/schema.js';
 import type { Executor } from '../../platform/db/store.js';
-import { containsPattern, type PageRequest } from './domain/paging.js';
+import { containsPattern } from '../../platform/paging.js';
+import type { PageRequest } from './domain/paging.js';
 import type { Environment, MachineType, Region } from './inventory.schemas.js';
 
 /**

@@ -1,6 +1,7 @@
 import { sql, type ColumnType, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/store.js';
-import { containsPattern, type TicketCursor } from './domain/paging.js';
+import { containsPattern } from '../../platform/paging.js';
+import type { TicketCursor } from './domain/paging.js';
 import type { Ticket, TicketState } from './tickets.schemas.js';
 
 /**

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/store.js';
 import { toJob, type Job } from './job-types.js';
+import { escapeLike } from '../paging.js';
 
 /**
  * The runner's SQL. A worker owns a job while `state = 'running' AND locked_by = <worker>`; every write
@@ -174,7 +175,7 @@ export async function releaseDeadLocalWorkers(
     .select('locked_by')
     .distinct()
     .where('state', '=', 'running')
-    .where('locked_by', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`)
+    .where('locked_by', 'like', `${escapeLike(prefix)}%`)
     .execute();
   const dead = holders
     .map((row) => row.locked_by!)

@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { JobState } from '../db/schema.js';
 import { PgCode, pgConstraint, pgErrorCode, type Executor, type Tx } from '../db/store.js';
 import { toJob, type Job } from './job-types.js';
+import { pageOf } from '../paging.js';
 
 const jobStates = ['queued', 'running', 'succeeded', 'failed'] as const satisfies readonly JobState[];
 
@@ -163,11 +164,8 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
         .orderBy('id', 'desc')
         .limit(query.limit + 1)
         .execute();
-      const page = rows.slice(0, query.limit).map(toJob);
-      return {
-        jobs: page,
-        nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
-      };
+      const page = pageOf(rows.map(toJob), query.limit, (last) => last.id);
+      return { jobs: page.items, nextCursor: page.nextCursor };
     },
 
     async get(db, id) {

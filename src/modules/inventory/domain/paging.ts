@@ -1,4 +1,5 @@
 import { ValidationError } from '../../../platform/errors.js';
+import { pageOf } from '../../../platform/paging.js';
 
 /**
  * Cursor pagination by name: a page ends with the name after which the next one starts. The cursor is
@@ -41,12 +42,5 @@ export function pageRequest(query: {
 
 /** Rows were fetched with limit + 1: the extra one tells whether there is a next page. */
 export function toPage<T extends { name: string }>(rows: T[], limit: number) {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  return { items, nextCursor: more ? encodeCursor(items[items.length - 1]!.name) : null };
-}
-
-/** A LIKE pattern matching names that contain `text`, with LIKE's wildcards escaped. */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+  return pageOf(rows, limit, (last) => encodeCursor(last.name));
 }

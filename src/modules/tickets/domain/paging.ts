@@ -1,4 +1,5 @@
 import { ValidationError } from '../../../platform/errors.js';
+import { pageOf } from '../../../platform/paging.js';
 
 /**
  * Tickets are listed newest first; a page ends with the (created at, id) of its last ticket, and the
@@ -40,13 +41,5 @@ export function decodeTicketCursor(cursor: string): TicketCursor {
 
 /** Rows were fetched with limit + 1: the extra one tells whether there is a next page. */
 export function toTicketPage<T extends TicketCursor>(rows: T[], limit: number) {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  const last = items[items.length - 1];
-  return { items, nextCursor: more && last ? encodeTicketCursor(last) : null };
-}
-
-/** A LIKE pattern matching text that contains `text`, with LIKE's wildcards escaped. */
-export function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+  return pageOf(rows, limit, encodeTicketCursor);
 }
