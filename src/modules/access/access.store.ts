@@ -1,108 +1,15 @@
-import type { ColumnType, Kysely, Selectable } from 'kysely';
-import type { Database } from '../../platform/db/schema.js';
+import type { Selectable } from 'kysely';
+import type { AccessRequestsTable, AccessReviewsTable } from '../../platform/db/schema.js';
 import type { Executor } from '../../platform/db/store.js';
 import type { ApprovalRequirement } from './domain/approvals.js';
 import type { GrantTerms } from './domain/policy.js';
 import type { RequestStatus, Review } from './domain/request-machine.js';
-import type { PermissionLevel } from './domain/types.js';
-import type { AccessRequestRecord, OnTicketClose } from './access.types.js';
+import type { AccessRequestRecord } from './access.types.js';
 
 /**
  * SQL for the policy set and access requests with their reviews (grants: grant.store.ts). Every
  * method takes the executor it runs on: the transaction of the change it is part of, or the database.
  */
-
-type Timestamp = ColumnType<Date, Date, Date>;
-type Json = ColumnType<unknown, string, string>;
-/** bigint comes back as text from node-postgres. */
-type BigIntColumn = ColumnType<string | number, number, number>;
-
-interface AccessPolicySetsTable {
-  version: number;
-  document: Json;
-  checksum: string;
-  created_at: Timestamp;
-  created_by: string;
-  comment: string;
-}
-
-interface AccessRequestsTable {
-  id: string;
-  requester_id: string;
-  requester_username: string;
-  asset_id: string;
-  asset_name: string;
-  level: PermissionLevel;
-  duration_ms: BigIntColumn;
-  reason: string;
-  ticket: string | null;
-  file_transfer: boolean;
-  break_glass: boolean;
-  status: RequestStatus;
-  policy: string;
-  policy_version: number;
-  terms: Json;
-  approvals: Json;
-  on_ticket_close: OnTicketClose;
-  review_deadline: Timestamp | null;
-  auto_approved: boolean;
-  post_review: 'pending' | 'accepted' | 'rejected' | null;
-  decided_at: Timestamp | null;
-  issued_at: Timestamp | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-interface AccessReviewsTable {
-  request_id: string;
-  reviewer_id: string;
-  reviewer_username: string;
-  verdict: 'approve' | 'deny';
-  comment: string;
-  counted_for: string[];
-  after_decision: boolean;
-  reviewed_at: Timestamp;
-}
-
-export interface AccessGrantsTable {
-  id: string;
-  request_id: string;
-  asset_id: string;
-  holder_id: string;
-  account_name: string;
-  level: PermissionLevel;
-  status: string;
-  duration_ms: BigIntColumn;
-  max_duration_ms: BigIntColumn;
-  lease_started_at: Timestamp | null;
-  not_after: Timestamp | null;
-  claim_deadline: Timestamp | null;
-  sealed_password: string | null;
-  revealed_at: Timestamp | null;
-  revealed_by: string | null;
-  revealed_by_name: string | null;
-  end_reason: string | null;
-  provision_attempts: number;
-  revoke_attempts: number;
-  last_error: string | null;
-  revocation_failed: boolean;
-  ended_at: Timestamp | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
-/** The access tables, as Kysely sees them (migrations/0006_access.sql). */
-export interface AccessTables {
-  access_policy_sets: AccessPolicySetsTable;
-  access_requests: AccessRequestsTable;
-  access_reviews: AccessReviewsTable;
-  access_grants: AccessGrantsTable;
-}
-
-export type AccessDb = Kysely<Database & AccessTables>;
-
-/** The store's executor, typed with the access tables too (the shared schema does not list them). */
-export const withAccess = (db: Executor): AccessDb => db as unknown as AccessDb;
 
 export interface PolicySetRecord {
   version: number;
@@ -169,7 +76,7 @@ function stateColumns(r: AccessRequestRecord) {
   };
 }
 
-async function reviewsOf(db: AccessDb, ids: readonly string[]): Promise<Map<string, ReviewRow[]>> {
+async function reviewsOf(db: Executor, ids: readonly string[]): Promise<Map<string, ReviewRow[]>> {
   const byRequest = new Map<string, ReviewRow[]>();
   if (ids.length === 0) return byRequest;
   const rows = await db
@@ -194,7 +101,7 @@ export interface RequestFilters {
 
 export const requestStore = {
   async insert(executor: Executor, r: AccessRequestRecord): Promise<void> {
-    await withAccess(executor)
+    await executor
       .insertInto('access_requests')
       .values({
         id: r.id,
@@ -220,8 +127,7 @@ export const requestStore = {
   },
 
   /** Writes the machine's state and any reviews the record has that the store does not. */
-  async update(executor: Executor, r: AccessRequestRecord): Promise<void> {
-    const db = withAccess(executor);
+  async update(db: Executor, r: AccessRequestRecord): Promise<void> {
     await db.updateTable('access_requests').set(stateColumns(r)).where('id', '=', r.id).execute();
     const stored = (await reviewsOf(db, [r.id])).get(r.id) ?? [];
     const known = new Set(stored.map((s) => s.reviewer_id));
@@ -245,11 +151,10 @@ export const requestStore = {
   },
 
   async byId(
-    executor: Executor,
+    db: Executor,
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<AccessRequestRecord | undefined> {
-    const db = withAccess(executor);
     let query = db.selectFrom('access_requests').selectAll().where('id', '=', id);
     if (options.forUpdate) query = query.forUpdate();
     const row = await query.executeTakeFirst();
@@ -257,8 +162,7 @@ export const requestStore = {
     return toRequest(row, (await reviewsOf(db, [id])).get(id) ?? []);
   },
 
-  async list(executor: Executor, filters: RequestFilters): Promise<AccessRequestRecord[]> {
-    const db = withAccess(executor);
+  async list(db: Executor, filters: RequestFilters): Promise<AccessRequestRecord[]> {
     let query = db.selectFrom('access_requests').selectAll();
     if (filters.requesterId) query = query.where('requester_id', '=', filters.requesterId);
     if (filters.status) query = query.where('status', '=', filters.status);
@@ -274,7 +178,7 @@ export const requestStore = {
 
   /** Ids of requests still awaiting review: to schedule their expiry again after a restart. */
   async pendingIds(executor: Executor): Promise<{ id: string; reviewDeadline: Date | null }[]> {
-    const rows = await withAccess(executor)
+    const rows = await executor
       .selectFrom('access_requests')
       .select(['id', 'review_deadline'])
       .where('status', '=', 'pending-approval')
@@ -284,7 +188,7 @@ export const requestStore = {
 
   /** Open requests that name a ticket, locked, oldest first. */
   async openForTicket(executor: Executor, ticket: string): Promise<string[]> {
-    const rows = await withAccess(executor)
+    const rows = await executor
       .selectFrom('access_requests')
       .select('id')
       .where('ticket', '=', ticket)
@@ -297,7 +201,7 @@ export const requestStore = {
 
 export const policyStore = {
   async current(executor: Executor): Promise<PolicySetRecord | undefined> {
-    const row = await withAccess(executor)
+    const row = await executor
       .selectFrom('access_policy_sets')
       .selectAll()
       .orderBy('version', 'desc')
@@ -316,7 +220,7 @@ export const policyStore = {
   },
 
   async insert(executor: Executor, record: PolicySetRecord): Promise<void> {
-    await withAccess(executor)
+    await executor
       .insertInto('access_policy_sets')
       .values({
         version: record.version,
@@ -331,7 +235,7 @@ export const policyStore = {
 
   /** Serialises policy changes: the next version number is read under this lock. */
   async lock(executor: Executor): Promise<void> {
-    await withAccess(executor)
+    await executor
       .selectNoFrom((eb) => eb.fn('pg_advisory_xact_lock', [eb.val(7070_0006)]).as('l'))
       .execute();
   },

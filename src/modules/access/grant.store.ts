@@ -1,9 +1,9 @@
 import type { Selectable } from 'kysely';
+import type { AccessGrantsTable } from '../../platform/db/schema.js';
 import type { Executor } from '../../platform/db/store.js';
 import type { GrantStatus } from './domain/grant-machine.js';
 import type { Lease } from './domain/lease.js';
 import type { RevokeReason } from './domain/types.js';
-import { withAccess, type AccessGrantsTable } from './access.store.js';
 import { liveGrantStatuses, type GrantRecord } from './access.types.js';
 
 /** SQL for grants. A grant row is the grant machine's state plus its account, holder and sealed password. */
@@ -81,7 +81,7 @@ export interface GrantFilters {
 
 export const grantStore = {
   async insert(executor: Executor, g: GrantRecord): Promise<void> {
-    await withAccess(executor)
+    await executor
       .insertInto('access_grants')
       .values({
         id: g.id,
@@ -97,7 +97,7 @@ export const grantStore = {
   },
 
   async update(executor: Executor, g: GrantRecord): Promise<void> {
-    await withAccess(executor).updateTable('access_grants').set(columns(g)).where('id', '=', g.id).execute();
+    await executor.updateTable('access_grants').set(columns(g)).where('id', '=', g.id).execute();
   },
 
   async byId(
@@ -105,7 +105,7 @@ export const grantStore = {
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<GrantRecord | undefined> {
-    let query = withAccess(executor).selectFrom('access_grants').selectAll().where('id', '=', id);
+    let query = executor.selectFrom('access_grants').selectAll().where('id', '=', id);
     if (options.forUpdate) query = query.forUpdate();
     const row = await query.executeTakeFirst();
     return row ? toGrant(row) : undefined;
@@ -116,10 +116,7 @@ export const grantStore = {
     requestId: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<GrantRecord | undefined> {
-    let query = withAccess(executor)
-      .selectFrom('access_grants')
-      .selectAll()
-      .where('request_id', '=', requestId);
+    let query = executor.selectFrom('access_grants').selectAll().where('request_id', '=', requestId);
     if (options.forUpdate) query = query.forUpdate();
     const row = await query.executeTakeFirst();
     return row ? toGrant(row) : undefined;
@@ -127,7 +124,7 @@ export const grantStore = {
 
   /** The request a grant belongs to, read without a lock (to lock the request first, then the grant). */
   async requestIdOf(executor: Executor, grantId: string): Promise<string | undefined> {
-    const row = await withAccess(executor)
+    const row = await executor
       .selectFrom('access_grants')
       .select('request_id')
       .where('id', '=', grantId)
@@ -136,7 +133,7 @@ export const grantStore = {
   },
 
   async list(executor: Executor, filters: GrantFilters): Promise<GrantRecord[]> {
-    let query = withAccess(executor).selectFrom('access_grants').selectAll();
+    let query = executor.selectFrom('access_grants').selectAll();
     if (filters.holderId) query = query.where('holder_id', '=', filters.holderId);
     if (filters.status) query = query.where('status', '=', filters.status);
     if (filters.assetId) query = query.where('asset_id', '=', filters.assetId);
@@ -147,7 +144,7 @@ export const grantStore = {
 
   /** Grants not yet ended: after a restart, each gets the work its state calls for. */
   async inFlight(executor: Executor): Promise<GrantRecord[]> {
-    const rows = await withAccess(executor)
+    const rows = await executor
       .selectFrom('access_grants')
       .selectAll()
       .where('status', 'in', [...liveGrantStatuses])
@@ -159,7 +156,7 @@ export const grantStore = {
   /** Account names on these assets that belong to a grant whose account may exist. */
   async liveAccountNames(executor: Executor, assetIds: readonly string[]): Promise<Set<string>> {
     if (assetIds.length === 0) return new Set();
-    const rows = await withAccess(executor)
+    const rows = await executor
       .selectFrom('access_grants')
       .select('account_name')
       .where('asset_id', 'in', [...assetIds])
@@ -169,7 +166,7 @@ export const grantStore = {
   },
 
   async countRevocationFailed(executor: Executor): Promise<number> {
-    const row = await withAccess(executor)
+    const row = await executor
       .selectFrom('access_grants')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('revocation_failed', '=', true)

@@ -15,8 +15,45 @@ export interface OperatorsTable {
   groups: string[];
   roles: string[];
   active: Generated<boolean>;
+  /** Customers the operator is scoped to; empty: all. */
+  customer_ids: Generated<string[]>;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface OperatorCredentialsTable {
+  operator_id: string;
+  password_hash: string | null;
+  totp_seed_sealed: string | null;
+  totp_pending_sealed: string | null;
+  totp_enrolled_at: Timestamp | null;
+  totp_last_step: ColumnType<string | null, number | null, number | null>;
+  failed_attempts: Generated<number>;
+  retry_after: Timestamp | null;
+  locked_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  operator_id: string;
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  operator_id: string;
+  secret_hash: string;
+  csrf_hash: string;
+  stage: 'mfa' | 'active';
+  method: 'password' | 'oidc';
+  source_ip: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
 }
 
 export interface ApiTokensTable {
@@ -159,9 +196,93 @@ export interface JumpboxesTable {
   updated_at: Timestamp;
 }
 
+/** bigint comes back as text from node-postgres. */
+type BigIntColumn = ColumnType<string | number, number, number>;
+
+export type AccessLevel = 'read-only' | 'read-write' | 'admin';
+export type AccessRequestStatus =
+  'pending-approval' | 'approved' | 'issued' | 'denied' | 'cancelled' | 'expired';
+
+export interface AccessPolicySetsTable {
+  version: number;
+  document: Json;
+  checksum: string;
+  created_at: Timestamp;
+  created_by: string;
+  comment: string;
+}
+
+export interface AccessRequestsTable {
+  id: string;
+  requester_id: string;
+  requester_username: string;
+  asset_id: string;
+  asset_name: string;
+  level: AccessLevel;
+  duration_ms: BigIntColumn;
+  reason: string;
+  ticket: string | null;
+  file_transfer: boolean;
+  break_glass: boolean;
+  status: AccessRequestStatus;
+  policy: string;
+  policy_version: number;
+  terms: Json;
+  approvals: Json;
+  on_ticket_close: 'revoke' | 'keep';
+  review_deadline: Timestamp | null;
+  auto_approved: boolean;
+  post_review: 'pending' | 'accepted' | 'rejected' | null;
+  decided_at: Timestamp | null;
+  issued_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AccessReviewsTable {
+  request_id: string;
+  reviewer_id: string;
+  reviewer_username: string;
+  verdict: 'approve' | 'deny';
+  comment: string;
+  counted_for: string[];
+  after_decision: boolean;
+  reviewed_at: Timestamp;
+}
+
+export interface AccessGrantsTable {
+  id: string;
+  request_id: string;
+  asset_id: string;
+  holder_id: string;
+  account_name: string;
+  level: AccessLevel;
+  status: string;
+  duration_ms: BigIntColumn;
+  max_duration_ms: BigIntColumn;
+  lease_started_at: Timestamp | null;
+  not_after: Timestamp | null;
+  claim_deadline: Timestamp | null;
+  sealed_password: string | null;
+  revealed_at: Timestamp | null;
+  revealed_by: string | null;
+  revealed_by_name: string | null;
+  end_reason: string | null;
+  provision_attempts: number;
+  revoke_attempts: number;
+  last_error: string | null;
+  revocation_failed: boolean;
+  ended_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   operators: OperatorsTable;
   api_tokens: ApiTokensTable;
+  operator_credentials: OperatorCredentialsTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
   jobs: JobsTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
@@ -173,6 +294,10 @@ export interface Database {
   asset_groups: AssetGroupsTable;
   asset_group_members: AssetGroupMembersTable;
   jumpboxes: JumpboxesTable;
+  access_policy_sets: AccessPolicySetsTable;
+  access_requests: AccessRequestsTable;
+  access_reviews: AccessReviewsTable;
+  access_grants: AccessGrantsTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;
