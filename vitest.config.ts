@@ -14,6 +14,19 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        // system tests: real hosts in network namespaces (root, iproute2); one file at a time, since
+        // they start servers and firewalls and the machine has few cores
+        test: {
+          name: 'system',
+          include: ['test/system/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          pool: 'forks',
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need and runs the whole suite: type-check, lint, format, unit tests,
-# then integration tests on both embedded PGlite and the PostgreSQL server.
+# then integration tests on both embedded PGlite and the PostgreSQL server, then system tests on hosts in
+# network namespaces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,4 +16,6 @@ say "checks and unit tests"
 npm run --silent check
 say "integration tests (PGlite and PostgreSQL)"
 npm run --silent test:integration
+say "system tests (hosts in network namespaces)"
+npm run --silent test:system
 say "all tests passed"
