@@ -33,7 +33,7 @@ export interface AccessServiceDeps {
   clock: Clock;
   ids: Ids;
   audit: AuditAppender;
-  jobs: Pick<JobQueue, 'enqueue'>;
+  jobs: Pick<JobQueue, 'enqueue' | 'list'>;
   secrets: Pick<SecretBox, 'seal' | 'open'>;
   inventory: AccessInventory;
   logger: Logger;
@@ -47,10 +47,13 @@ export interface AccessServiceDeps {
     prefix?: string;
     /** How often the orphan sweeper runs (default 10 minutes). */
     intervalMs?: number;
+    /** A start within this long of the last start-up sweep's end sweeps no more (default 1 minute). */
+    startupGapMs?: number;
   };
 }
 
 const DEFAULT_SWEEP_INTERVAL_MS = 10 * 60_000;
+const DEFAULT_STARTUP_SWEEP_GAP_MS = 60_000;
 
 function existing<T>(registry: Registry, name: string): T | undefined {
   return registry.getSingleMetric(name) as T | undefined;
@@ -95,6 +98,7 @@ const sweepPayload = z.object({
     .regex(/^gh_[a-z0-9_]{0,60}$/)
     .optional(),
   periodic: z.boolean().optional(),
+  startup: z.boolean().optional(),
 });
 
 function payloadOf<S extends z.ZodType>(schema: S, job: Job): z.output<S> {
@@ -112,6 +116,7 @@ export function createAccessService(deps: AccessServiceDeps) {
   const limits = deps.limits ?? defaultGrantLimits;
   const sweepPrefix = deps.sweep?.prefix ?? 'gh_';
   const sweepInterval = deps.sweep?.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  const startupGap = deps.sweep?.startupGapMs ?? DEFAULT_STARTUP_SWEEP_GAP_MS;
 
   const { alerts } = accessMetrics(deps.metrics, () => grantStore.countRevocationFailed(db), logger);
   const alert = (kind: AlertKind, details: Record<string, unknown>) => {
@@ -177,6 +182,13 @@ export function createAccessService(deps: AccessServiceDeps) {
 
   tickets.onClosed((tx, ticket, ctx) => grants.onTicketClosed(tx, ticket, ctx));
 
+  /** Not when a start-up sweep ended moments ago: a node restarting in a loop must not sweep each time. */
+  async function startupSweepDue(): Promise<boolean> {
+    const { jobs } = await deps.jobs.list(db, { kind: jobKinds.sweep, state: 'succeeded', limit: 1 });
+    const finishedAt = jobs[0]?.finishedAt;
+    return !finishedAt || clock.now().getTime() - finishedAt.getTime() >= startupGap;
+  }
+
   const jobHandlers: Record<string, JobHandler> = {
     [jobKinds.provision]: (job) => grantJobs.provision(payloadOf(grantPayload, job).grantId),
     [jobKinds.revoke]: (job) => grantJobs.revoke(payloadOf(grantPayload, job).grantId),
@@ -198,19 +210,31 @@ export function createAccessService(deps: AccessServiceDeps) {
     /** Runs the orphan sweeper now, for an admin (API, CLI). */
     sweep: (ctx: RequestContext, prefix?: string) => sweeper(ctx, prefix ?? sweepPrefix),
     resume: () => grantJobs.resume(),
-    /** On start: resume work in flight and make sure the periodic sweep is scheduled. */
+    /**
+     * On start: resume work in flight, sweep once now (a restored store's unknown accounts must not wait
+     * for the periodic run), and make sure the periodic sweep is scheduled.
+     */
     async start(): Promise<void> {
       await grantJobs.resume();
-      await db.transaction().execute((tx) =>
-        deps.jobs.enqueue(tx, {
+      const startupSweep = await startupSweepDue();
+      await db.transaction().execute(async (tx) => {
+        if (startupSweep) {
+          // nodes starting together share one queued start-up sweep through its dedupe key
+          await deps.jobs.enqueue(tx, {
+            kind: jobKinds.sweep,
+            payload: { startup: true },
+            dedupeKey: 'access.sweep.startup',
+            maxAttempts: 5,
+          });
+        }
+        await deps.jobs.enqueue(tx, {
           kind: jobKinds.sweep,
           payload: { periodic: true },
-          // not at once: a node restarting in a loop must not sweep every target each time
           runAt: new Date(clock.now().getTime() + sweepInterval),
           dedupeKey: 'access.sweep',
           maxAttempts: 1000,
-        }),
-      );
+        });
+      });
     },
     jobHandlers,
   };
