@@ -1,0 +1,58 @@
+import { parseNetwork, type Family } from './addresses.js';
+import { formatPorts, type PortRange, type Rule } from './rule.js';
+
+/**
+ * Compilation: the rules that apply to one asset, resolved against the members of the dynamic groups
+ * they name, become one object per layer (see cloud-layer.ts and host-layer.ts). Pure.
+ */
+export interface AssetTarget {
+  id: string;
+  name: string;
+  machineType: string | null;
+  groups: readonly string[];
+  customer: string | null;
+  environment: string | null;
+}
+
+/** Member CIDRs of each dynamic group, canonical text (`192.0.2.10/32`). */
+export type GroupMembers = ReadonlyMap<string, readonly string[]>;
+
+export function ruleApplies(rule: Rule, asset: AssetTarget): boolean {
+  const inScope =
+    rule.scope.type === 'machine-type'
+      ? rule.scope.name === asset.machineType
+      : rule.scope.type === 'asset-group'
+        ? asset.groups.includes(rule.scope.name)
+        : rule.scope.name === asset.name;
+  if (!inScope) return false;
+  if (rule.kind === 'system') return true;
+  return rule.customer === asset.customer && rule.environment === asset.environment;
+}
+
+export function rulesFor(rules: readonly Rule[], asset: AssetTarget): Rule[] {
+  return rules.filter((rule) => ruleApplies(rule, asset));
+}
+
+export function familyOf(cidr: string): Family {
+  return parseNetwork(cidr)?.family ?? 4;
+}
+
+export function groupMembersOf(members: GroupMembers, group: string, family: Family): string[] {
+  return [...(members.get(group) ?? [])].filter((cidr) => familyOf(cidr) === family).sort();
+}
+
+/** Merges overlapping and adjacent port ranges. */
+export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
+  const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
+  const merged: PortRange[] = [];
+  for (const range of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && range.from <= last.to + 1) last.to = Math.max(last.to, range.to);
+    else merged.push({ ...range });
+  }
+  return merged;
+}
+
+export function protocolPortsKey(protocol: string, ports: PortRange | null): string {
+  return `${protocol}/${formatPorts(ports)}`;
+}
