@@ -12,8 +12,16 @@ import {
 } from './modules/access/access.service.js';
 import { createIdentityService, type IdentityService } from './modules/identity/identity.service.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
+import { authRoutes } from './modules/identity/auth.routes.js';
+import { createSignInService, type SignInService } from './modules/identity/sign-in.service.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
+import { hardeningRoutes } from './modules/hardening/hardening.routes.js';
+import {
+  createHardeningService,
+  type HardeningService,
+  type HardeningServiceDeps,
+} from './modules/hardening/hardening.service.js';
 import {
   anyRefRoute,
   createBuiltinTracker,
@@ -34,6 +42,7 @@ import { openStore, type Store } from './platform/db/store.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createJobQueue, type JobQueue } from './platform/jobs/job-queue.js';
 import { createJobRunner, type JobRunner } from './platform/jobs/job-runner.js';
+import { createJobBell, listenForJobs } from './platform/jobs/job-wakeup.js';
 import type { JobHandler } from './platform/jobs/job-types.js';
 import { packageRoot } from './platform/paths.js';
 
@@ -52,6 +61,8 @@ export interface GatehouseOptions {
   masterKey?: Buffer;
   /** Access settings and stand-ins (tests): connectors, retry limits, sweep prefix, a ticket tracker. */
   access?: Pick<AccessServiceDeps, 'connectors' | 'limits' | 'sweep' | 'tickets' | 'passwordPolicy'>;
+  /** Hardening stand-ins (tests, bench): baselines and how to reach a host. */
+  hardening?: Pick<HardeningServiceDeps, 'baselines'>;
 }
 
 export interface Gatehouse {
@@ -63,7 +74,9 @@ export interface Gatehouse {
   secrets: SecretBox;
   audit: AuditLog;
   identity: IdentityService;
+  signIn: SignInService;
   inventory: InventoryService;
+  hardening: HardeningService;
   access: AccessService;
   tickets: TicketService;
   /** Routes a ticket ref to its tracker (built-in today); access looks tickets up and hears closes here. */
@@ -121,10 +134,42 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     metrics,
   });
   const identity = createIdentityService({ store, clock, ids, audit });
+  const signIn = createSignInService({
+    store,
+    clock,
+    ids,
+    audit,
+    secrets,
+    settings: {
+      idleMinutes: config.auth.sessionIdleMinutes,
+      absoluteHours: config.auth.sessionAbsoluteHours,
+      lockout: { threshold: config.auth.lockoutThreshold },
+    },
+  });
   const inventory = createInventoryService({ store, clock, ids, audit, secrets });
+  const hardening = createHardeningService({
+    store,
+    clock,
+    ids,
+    audit,
+    inventory,
+    operators: identity,
+    ...options.hardening,
+  });
   const tickets = createTicketService({ store, clock, ids, audit, operators: identity });
   const ticketRegistry = createTicketRegistry([anyRefRoute(createBuiltinTracker({ tickets }))]);
-  const jobs = createJobQueue({ clock, ids, maxAttempts: config.jobs.maxAttempts, audit });
+  // a queued job wakes the runners at once: through NOTIFY on a server store (every node, at commit),
+  // through an in-process bell on PGlite (see platform/jobs/job-wakeup.ts)
+  const jobBell = createJobBell();
+  const notifyUrl = store.kind === 'postgres' ? config.databaseUrl : undefined;
+  const jobs = createJobQueue({
+    clock,
+    ids,
+    maxAttempts: config.jobs.maxAttempts,
+    audit,
+    bell: jobBell,
+    notify: notifyUrl !== undefined,
+  });
   const access = createAccessService({
     store,
     clock,
@@ -151,7 +196,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     secrets,
     audit,
     identity,
+    signIn,
     inventory,
+    hardening,
     access,
     tickets,
     ticketRegistry,
@@ -167,7 +214,11 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         config: config.jobs,
         workerId: `${hostname()}:${process.pid}`,
         metrics,
+        bell: jobBell,
       });
+      const listener = notifyUrl
+        ? listenForJobs({ databaseUrl: notifyUrl, bell: jobBell, logger })
+        : undefined;
       // grants in flight resume (and the orphan sweep is scheduled) before the first poll
       let stopped = false;
       const resumed = access
@@ -183,6 +234,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           stopped = true;
           await resumed;
           await runner.stop(stopOptions);
+          await listener?.close();
         },
         runDue: async () => {
           await resumed;
@@ -194,21 +246,27 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       buildServer({
         logger,
         metrics,
-        authenticate: (token) => identity.authenticate(token),
+        authenticate: (token, where) => identity.authenticate(token, where),
+        authenticateSession: (secret, check) => signIn.authenticateSession(secret, check),
+        rateLimitPerMinute: config.auth.rateLimitPerMinute,
         bodyLimitBytes: config.bodyLimitBytes,
         trustedProxies: config.trustedProxies,
         version,
         routes: [
           opsRoutes({ store, metrics }),
           identityRoutes({ identity }),
+          authRoutes({ signIn, cookies: { secure: config.auth.cookieSecure } }),
           auditRoutes({ store, audit }),
           inventoryRoutes({ inventory }),
+          hardeningRoutes({ hardening }),
           accessRoutes({ access }),
           ticketRoutes({ tickets }),
           jobsRoutes({ store, jobs }),
         ],
       }),
     close: async () => {
+      // admin connections to database targets first (they wait for calls still running)
+      await access.close();
       if (!options.store) await store.close();
     },
   };

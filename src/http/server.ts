@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -11,15 +12,25 @@ import {
 import { Histogram, type Registry } from 'prom-client';
 import { isStoreError } from '../platform/db/store.js';
 import type { Logger } from '../platform/logger.js';
-import { ForbiddenError, UnauthenticatedError } from '../platform/errors.js';
+import { ForbiddenError, GatehouseError, UnauthenticatedError } from '../platform/errors.js';
 import type { Principal } from '../modules/identity/identity.types.js';
+import { createRateLimit } from '../modules/identity/domain/rate-limit.js';
+import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import { sendError, toErrorResponse } from './errors.js';
 import type { App, RouteAccess, RoutePlugin } from './types.js';
 
 export interface ServerDeps {
   logger: Logger;
   metrics: Registry;
-  authenticate(token: string): Promise<Principal>;
+  /** Resolves a bearer API token to its caller. */
+  authenticate(token: string, where: { requestId: string; sourceIp: string }): Promise<Principal>;
+  /** Resolves a session cookie; state changes must carry the session's CSRF token. */
+  authenticateSession(
+    secret: string,
+    check: { stateChanging: boolean; csrfToken: string | undefined },
+  ): Promise<Principal>;
+  /** Attempts per minute from one address on routes marked `config.rateLimited`. */
+  rateLimitPerMinute: number;
   routes: RoutePlugin[];
   bodyLimitBytes: number;
   trustedProxies: string[];
@@ -47,6 +58,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
 
+  await app.register(fastifyCookie);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', undefined);
@@ -70,13 +82,33 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     registers: [deps.metrics],
   });
 
+  const attempts = createRateLimit({ limit: deps.rateLimitPerMinute, windowMs: 60_000 });
+  const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    const access: RouteAccess | undefined = request.routeOptions.config.permission;
+    const { config } = request.routeOptions;
+    if (config.rateLimited) {
+      const wait = attempts.hit(`${request.routeOptions.url ?? ''} ${request.ip}`, Date.now());
+      if (wait !== undefined) {
+        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+        throw new GatehouseError('rate_limited', 'Too many attempts from your address; wait and try again', {
+          details: { retryAfterSeconds: Math.ceil(wait / 1000) },
+        });
+      }
+    }
+    const access: RouteAccess | undefined = config.permission;
     if (access === 'public' || access === undefined) return;
     const token = bearerToken(request);
-    if (!token) throw new UnauthenticatedError();
-    const principal = await deps.authenticate(token);
+    const session = token ? undefined : request.cookies[SESSION_COOKIE];
+    if (!token && !session) throw new UnauthenticatedError();
+    const csrfHeader = request.headers[CSRF_HEADER];
+    const principal = token
+      ? await deps.authenticate(token, { requestId: request.id, sourceIp: request.ip })
+      : await deps.authenticateSession(session!, {
+          stateChanging: !safeMethods.has(request.method),
+          csrfToken: typeof csrfHeader === 'string' ? csrfHeader : undefined,
+        });
     request.principal = principal;
     if (access !== 'authenticated' && !principal.permissions.has(access)) {
       throw new ForbiddenError(
@@ -117,7 +149,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
         version: deps.version,
         description:
           'Just-in-time access, authoritative network rules, hardening and SOC 2 evidence. ' +
-          'Authenticate with an API token: `Authorization: Bearer gth_…`. Errors are `{code, message, requestId}`.',
+          'Authenticate with an API token (`Authorization: Bearer gth_…`) or a browser session from ' +
+          '`/api/v1/auth` (state changes then need `X-CSRF-Token`). Errors are `{code, message, requestId}`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],

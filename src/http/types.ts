@@ -22,6 +22,10 @@ export type RouteAccess = Permission | 'authenticated' | 'public';
 declare module 'fastify' {
   interface FastifyContextConfig {
     permission?: RouteAccess;
+    /** Attempts from one address are limited per minute (sign-in, second factor, reveal). */
+    rateLimited?: boolean;
+    /** The route returns secret material: it answers only callers on a jumpbox source network. */
+    secret?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | undefined;

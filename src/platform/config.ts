@@ -28,6 +28,32 @@ export const configSchema = z
     /** A token to register for the first admin on a new store (automation); otherwise one is generated and printed. */
     bootstrapToken: z.string().min(32).optional(),
     bodyLimitBytes: positiveInt.default(1024 * 1024),
+    /** Sign-in, sessions and where the back-office may be used from (identity). */
+    auth: z
+      .object({
+        /** Session cookies carry `Secure`; false is accepted only while `host` is a loopback address. */
+        cookieSecure: booleanish.default(true),
+        sessionIdleMinutes: positiveInt.default(30),
+        sessionAbsoluteHours: positiveInt.default(12),
+        /** Failed passwords or codes in a row that lock an account until an admin unlocks it. */
+        lockoutThreshold: positiveInt.default(20),
+        /** Sign-in, second-factor and reveal attempts per minute from one address. */
+        rateLimitPerMinute: positiveInt.default(20),
+        /** Networks the API may be used from (secret-returning routes: only the inventory's jumpboxes). */
+        allowedNetworks: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
+        /** Networks that may read /metrics without a token. */
+        metricsNetworks: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
+      })
+      .strict()
+      .default({
+        cookieSecure: true,
+        sessionIdleMinutes: 30,
+        sessionAbsoluteHours: 12,
+        lockoutThreshold: 20,
+        rateLimitPerMinute: 20,
+        allowedNetworks: ['127.0.0.0/8', '::1/128'],
+        metricsNetworks: ['127.0.0.0/8', '::1/128'],
+      }),
     audit: z
       .object({
         checkpointEvery: positiveInt.default(1000),
@@ -56,7 +82,17 @@ export const configSchema = z
         leaseMs: 60_000,
       }),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // a cookie without Secure may only travel to a server that listens on loopback
+    if (!config.auth.cookieSecure && !/^(127\.|::1$|localhost$)/.test(config.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'cookieSecure'],
+        message: 'may be false only when host is a loopback address (127.0.0.1, ::1, localhost)',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -72,6 +108,13 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_TRUSTED_PROXIES: 'trustedProxies',
   GATEHOUSE_BOOTSTRAP_TOKEN: 'bootstrapToken',
   GATEHOUSE_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  GATEHOUSE_AUTH_COOKIE_SECURE: 'auth.cookieSecure',
+  GATEHOUSE_AUTH_SESSION_IDLE_MINUTES: 'auth.sessionIdleMinutes',
+  GATEHOUSE_AUTH_SESSION_ABSOLUTE_HOURS: 'auth.sessionAbsoluteHours',
+  GATEHOUSE_AUTH_LOCKOUT_THRESHOLD: 'auth.lockoutThreshold',
+  GATEHOUSE_AUTH_RATE_LIMIT_PER_MINUTE: 'auth.rateLimitPerMinute',
+  GATEHOUSE_AUTH_ALLOWED_NETWORKS: 'auth.allowedNetworks',
+  GATEHOUSE_AUTH_METRICS_NETWORKS: 'auth.metricsNetworks',
   GATEHOUSE_AUDIT_CHECKPOINT_EVERY: 'audit.checkpointEvery',
   GATEHOUSE_AUDIT_CHECKPOINT_MINUTES: 'audit.checkpointMinutes',
   GATEHOUSE_JOBS_ENABLED: 'jobs.enabled',
@@ -80,7 +123,7 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
 };
 
-const listKeys = new Set(['trustedProxies']);
+const listKeys = new Set(['trustedProxies', 'auth.allowedNetworks', 'auth.metricsNetworks']);
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const parts = dotted.split('.');

@@ -30,6 +30,7 @@ export function identityRoutes(deps: { identity: IdentityService }): RoutePlugin
         return {
           operator: await identity.getOperator(principal.operatorId),
           tokenId: principal.tokenId,
+          sessionId: principal.sessionId,
           roles: principal.roles,
           permissions: [...principal.permissions].sort(),
         };

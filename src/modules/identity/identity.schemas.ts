@@ -47,6 +47,7 @@ export const operatorResponse = z.object({
   groups: z.array(z.string()),
   roles: z.array(role),
   active: z.boolean(),
+  customerIds: z.array(z.string()).describe('Customers the operator is scoped to; empty: all'),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
@@ -69,7 +70,8 @@ export const createdTokenResponse = tokenResponse.extend({
 
 export const whoAmIResponse = z.object({
   operator: operatorResponse,
-  tokenId: z.string(),
+  tokenId: z.string().nullable(),
+  sessionId: z.string().nullable(),
   roles: z.array(role),
   permissions: z.array(z.string()),
 });

@@ -17,6 +17,8 @@ import type { ApiToken, Operator, Principal } from './identity.types.js';
 const DAY = 24 * 60 * 60 * 1000;
 /** last_used_at is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/** A token's use is audited when it was last used longer ago than this (sampling: see authenticate). */
+const TOKEN_USE_AUDIT_MS = 60 * 60_000;
 
 export interface IdentityServiceDeps {
   store: Pick<Store, 'db'>;
@@ -83,6 +85,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
           groups: [],
           roles: ['admin'],
           active: true,
+          customerIds: [],
           createdAt: now,
           updatedAt: now,
         };
@@ -119,16 +122,50 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       });
     },
 
-    /** Resolves a bearer token to the caller, or fails with 401 without saying which check failed. */
-    async authenticate(secret: string): Promise<Principal> {
+    /**
+     * Resolves a bearer token to the caller, or fails with 401 without saying which check failed.
+     * Token use is audited sampled: the first use, then the first use in each hour (`token.used`);
+     * last-use time is kept to the minute. A known token refused (expired, revoked, owner
+     * deactivated) is audited every time (`token.refused`); unknown tokens are only counted in logs.
+     */
+    async authenticate(
+      secret: string,
+      where: { requestId?: string; sourceIp?: string } = {},
+    ): Promise<Principal> {
       if (!secret.startsWith(TOKEN_PREFIX)) throw new UnauthenticatedError('Invalid API token');
       const found = await identityStore.tokenWithOwnerByHash(db, hashToken(secret));
       const now = deps.clock.now();
-      if (!found || !found.owner.active || found.token.revokedAt || found.token.expiresAt <= now) {
+      if (!found) throw new UnauthenticatedError('Invalid, expired or revoked API token');
+      const { token, owner } = found;
+      const actor = { type: 'token' as const, id: token.operatorId, name: owner.username };
+      if (!owner.active || token.revokedAt || token.expiresAt <= now) {
+        await db.transaction().execute((tx) =>
+          deps.audit.append(tx, {
+            ...where,
+            actor,
+            action: 'token.refused',
+            target: { type: 'token', id: token.id },
+            details: {
+              prefix: token.prefix,
+              reason: !owner.active ? 'owner-inactive' : token.revokedAt ? 'revoked' : 'expired',
+            },
+          }),
+        );
         throw new UnauthenticatedError('Invalid, expired or revoked API token');
       }
-      const { token, owner } = found;
-      if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      const sinceUse = token.lastUsedAt ? now.getTime() - token.lastUsedAt.getTime() : Infinity;
+      if (sinceUse > TOKEN_USE_AUDIT_MS) {
+        await db.transaction().execute(async (tx) => {
+          await identityStore.markTokenUsed(tx, token.id, now);
+          await deps.audit.append(tx, {
+            ...where,
+            actor,
+            action: 'token.used',
+            target: { type: 'token', id: token.id },
+            details: { prefix: token.prefix, name: token.name, previousUse: token.lastUsedAt },
+          });
+        });
+      } else if (sinceUse > LAST_USED_RESOLUTION_MS) {
         await identityStore.markTokenUsed(db, token.id, now);
       }
       const held = effectiveRoles(owner.roles, token.roles);
@@ -138,7 +175,9 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         groups: owner.groups,
         roles: held,
         permissions: permissionsOf(held),
+        customerIds: owner.customerIds,
         tokenId: token.id,
+        sessionId: null,
       };
     },
 
@@ -153,6 +192,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
           groups: [...new Set(input.groups)],
           roles: [...new Set<Role>(['requester', ...input.roles])],
           active: true,
+          customerIds: [],
           createdAt: now,
           updatedAt: now,
         };

@@ -12,6 +12,7 @@ export function toOperator(row: Row<'operators'>): Operator {
     groups: row.groups,
     roles: row.roles.filter(isRole),
     active: row.active,
+    customerIds: row.customer_ids,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -51,6 +52,7 @@ export const identityStore = {
         groups: operator.groups,
         roles: operator.roles,
         active: operator.active,
+        customer_ids: operator.customerIds,
         created_at: operator.createdAt,
         updated_at: operator.updatedAt,
       })
@@ -99,13 +101,19 @@ export const identityStore = {
       .selectFrom('api_tokens as t')
       .innerJoin('operators as o', 'o.id', 't.operator_id')
       .selectAll('t')
-      .select(['o.username', 'o.groups', 'o.roles as operator_roles', 'o.active'])
+      .select(['o.username', 'o.groups', 'o.roles as operator_roles', 'o.active', 'o.customer_ids'])
       .where('t.token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (!row) return undefined;
     return {
       token: toToken(row),
-      owner: { username: row.username, groups: row.groups, roles: row.operator_roles, active: row.active },
+      owner: {
+        username: row.username,
+        groups: row.groups,
+        roles: row.operator_roles,
+        active: row.active,
+        customerIds: row.customer_ids,
+      },
     };
   },
 

@@ -8,7 +8,12 @@ export interface Principal {
   /** Effective roles of this call (the token's scope within the operator's roles). */
   roles: Role[];
   permissions: ReadonlySet<Permission>;
-  tokenId: string;
+  /** Customers the caller is scoped to; empty: every customer. */
+  customerIds: string[];
+  /** The API token of this call, or null for a browser session. */
+  tokenId: string | null;
+  /** The session of this call, or null for an API token. */
+  sessionId: string | null;
 }
 
 export interface Operator {
@@ -19,6 +24,8 @@ export interface Operator {
   groups: string[];
   roles: Role[];
   active: boolean;
+  /** Customers the operator is scoped to; empty: every customer. */
+  customerIds: string[];
   createdAt: Date;
   updatedAt: Date;
 }

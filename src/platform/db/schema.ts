@@ -277,6 +277,38 @@ export interface AccessGrantsTable {
   updated_at: Timestamp;
 }
 
+export interface AccessExtensionsTable {
+  id: string;
+  grant_id: string;
+  requester_id: string;
+  requester_username: string;
+  reason: string;
+  status: 'pending-approval' | 'approved' | 'denied' | 'cancelled' | 'expired';
+  policy: string;
+  policy_version: number;
+  from_not_after: Timestamp;
+  not_after: Timestamp;
+  max_duration_ms: BigIntColumn;
+  capped: boolean;
+  approvals: Json;
+  review_deadline: Timestamp | null;
+  auto_approved: boolean;
+  break_glass: boolean;
+  decided_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AccessExtensionReviewsTable {
+  extension_id: string;
+  reviewer_id: string;
+  reviewer_username: string;
+  verdict: 'approve' | 'deny';
+  comment: string;
+  counted_for: string[];
+  reviewed_at: Timestamp;
+}
+
 export interface Database {
   operators: OperatorsTable;
   api_tokens: ApiTokensTable;
@@ -298,6 +330,54 @@ export interface Database {
   access_requests: AccessRequestsTable;
   access_reviews: AccessReviewsTable;
   access_grants: AccessGrantsTable;
+  access_extensions: AccessExtensionsTable;
+  access_extension_reviews: AccessExtensionReviewsTable;
+  network_rules: NetworkRulesTable;
+  network_rollouts: NetworkRolloutsTable;
+  network_rollout_targets: NetworkRolloutTargetsTable;
+}
+
+export interface NetworkRulesTable {
+  id: string;
+  customer_id: string;
+  environment_id: string;
+  scope_type: 'machine-type' | 'asset-group' | 'asset';
+  scope_name: string;
+  protocol: 'tcp' | 'udp' | 'icmp';
+  port_from: number | null;
+  port_to: number | null;
+  source: string;
+  description: string;
+  owner: string;
+  ticket: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NetworkRolloutsTable {
+  id: string;
+  state: 'running' | 'stopped' | 'completed';
+  request: Json;
+  waves: number;
+  current_wave: Generated<number>;
+  failure_threshold: number;
+  stop_reason: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface NetworkRolloutTargetsTable {
+  rollout_id: string;
+  asset_id: string;
+  asset_name: string;
+  layer: 'cloud' | 'host';
+  wave: number;
+  state: 'pending' | 'queued' | 'succeeded' | 'failed';
+  attempts: Generated<number>;
+  result: Json | null;
+  error: string | null;
+  updated_at: Timestamp;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

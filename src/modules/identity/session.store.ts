@@ -1,0 +1,84 @@
+import type { Executor } from '../../platform/db/store.js';
+import type { Row } from '../../platform/db/schema.js';
+
+export interface Session {
+  id: string;
+  operatorId: string;
+  csrfHash: string;
+  stage: 'mfa' | 'active';
+  method: 'password' | 'oidc';
+  sourceIp: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
+function toSession(row: Row<'sessions'>): Session {
+  return {
+    id: row.id,
+    operatorId: row.operator_id,
+    csrfHash: row.csrf_hash,
+    stage: row.stage,
+    method: row.method,
+    sourceIp: row.source_ip,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export const sessionStore = {
+  async insert(db: Executor, session: Session, secretHash: string): Promise<void> {
+    await db
+      .insertInto('sessions')
+      .values({
+        id: session.id,
+        operator_id: session.operatorId,
+        secret_hash: secretHash,
+        csrf_hash: session.csrfHash,
+        stage: session.stage,
+        method: session.method,
+        source_ip: session.sourceIp,
+        created_at: session.createdAt,
+        last_seen_at: session.lastSeenAt,
+        expires_at: session.expiresAt,
+        revoked_at: null,
+      })
+      .execute();
+  },
+
+  async bySecretHash(db: Executor, secretHash: string): Promise<Session | undefined> {
+    const row = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('secret_hash', '=', secretHash)
+      .executeTakeFirst();
+    return row ? toSession(row) : undefined;
+  },
+
+  async touch(db: Executor, id: string, at: Date): Promise<void> {
+    await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+  },
+
+  async revoke(db: Executor, id: string, at: Date): Promise<void> {
+    await db
+      .updateTable('sessions')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  },
+
+  /** Revokes every live session of an operator; returns how many. */
+  async revokeAllOf(db: Executor, operatorId: string, at: Date): Promise<number> {
+    const result = await db
+      .updateTable('sessions')
+      .set({ revoked_at: at })
+      .where('operator_id', '=', operatorId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+};
