@@ -13,7 +13,7 @@ export function createApiClient(options: ApiClientOptions) {
     if (!options.token) {
       throw new GatehouseError(
         'unauthenticated',
-        'No API token: set GATEHOUSE_TOKEN (the bootstrap token printed by `gatehouse serve` on a new store, or one from `gatehouse tokens create`)',
+        'No API token: run `gatehouse login`, or set GATEHOUSE_TOKEN (the bootstrap token printed by `gatehouse serve` on a new store, or one from `gatehouse tokens create`)',
       );
     }
     let response: Response;

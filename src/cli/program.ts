@@ -5,6 +5,8 @@ import { registerAudit } from './commands/audit.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerInventory } from './commands/inventory.js';
+import { registerHarden } from './commands/harden.js';
+import { registerLogin } from './commands/login.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPolicies } from './commands/policies.js';
@@ -39,10 +41,12 @@ Start here:
   registerDemo(program);
   registerAudit(program);
   registerIdentity(program);
+  registerLogin(program);
   registerInventory(program);
   registerJobs(program);
   registerTickets(program);
   registerAccess(program);
   registerPolicies(program);
+  registerHarden(program);
   return program;
 }
