@@ -5,7 +5,8 @@ import { createGatehouse, type Gatehouse } from '../../src/app.js';
 import type { App } from '../../src/http/types.js';
 import type { Caller } from '../../src/modules/access/access.types.js';
 import { grantStore } from '../../src/modules/access/grant.store.js';
-import { defaultConnectors, type ConnectorLookup } from '../../src/modules/access/targets.js';
+import { createConnectorSet, type ConnectorSet } from '../../src/adapters/connectors/index.js';
+import type { ConnectorLookup } from '../../src/modules/access/targets.js';
 import { jobKinds, revokeJobMaxAttempts } from '../../src/modules/access/transitions.js';
 import type { RequestContext } from '../../src/modules/audit/audit.types.js';
 import { loadConfig } from '../../src/platform/config.js';
@@ -15,7 +16,9 @@ import { assertLoopback, type BenchContext, type BenchGroup } from '../framework
 
 /**
  * Just-in-time access on the machine's PostgreSQL (store and target alike, loopback, trust), with the
- * job runner running as a server runs it (`startWorkers`, 16 jobs at once, polling every 5 ms):
+ * job runner running as a server runs it (`startWorkers`, 16 jobs at once, the default poll interval;
+ * jobs are picked up as they are queued, through NOTIFY on the store, or when due) and the target's admin
+ * connections pooled as the access service pools them:
  *
  * - `grant_ms.p50` / `.p99`: an auto-approving policy, rounds of 50 requests at once by 50 distinct
  *   operators (after a warm-up); from the call creating the request (its approval, since it is
@@ -55,9 +58,9 @@ function percentile(values: number[], p: number): number {
 }
 
 /** The real connectors, timed: how long the target's own work takes, apart from the queue and store. */
-function timedConnectors(createMs: number[], revokeMs: number[]): ConnectorLookup {
+function timedConnectors(set: ConnectorSet, createMs: number[], revokeMs: number[]): ConnectorLookup {
   return (engine) => {
-    const real = defaultConnectors(engine);
+    const real = set.connectorFor(engine);
     return {
       ...real,
       createAccount: async (target, spec) => {
@@ -315,12 +318,16 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
   const config = loadConfig({
     env: {},
     overrides: {
+      // the store's URL: its runner LISTENs there for jobs queued (NOTIFY), as a server's does
+      databaseUrl: database.url,
       'jobs.concurrency': 16,
-      'jobs.pollMs': 5,
       'jobs.backoffBaseMs': 50,
       'jobs.backoffMaxMs': 500,
     },
   });
+  // pooled admin connections to the target, as the service's own set; closed after the runner stopped
+  const connectorSet = createConnectorSet();
+  ctx.defer(() => connectorSet.close());
   const gh = await createGatehouse({
     config,
     store,
@@ -329,7 +336,7 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
     // the sweeper only ever looks at this run's accounts, and not during the run
     access: {
       sweep: { prefix: accountPrefix, intervalMs: 3_600_000 },
-      connectors: timedConnectors(createMs, revokeMs),
+      connectors: timedConnectors(connectorSet, createMs, revokeMs),
     },
   });
   const boot = await gh.identity.bootstrap();

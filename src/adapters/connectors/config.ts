@@ -76,6 +76,11 @@ const databaseName = z
   .describe('The database the admin connects to (PostgreSQL) or grants are scoped to (MySQL)');
 
 const common = {
+  /** The inventory asset this target is: admin connections to it are pooled under this key. */
+  assetId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'an asset id is 1-100 letters, digits or _ . : -')
+    .optional(),
   host,
   port,
   admin: adminCredential,

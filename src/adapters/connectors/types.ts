@@ -7,8 +7,9 @@ import type {
 } from './config.js';
 
 /**
- * One interface for every database Gatehouse creates temporary accounts on. A connector holds no state
- * between calls: each call opens its own admin session on the target and closes it.
+ * One interface for every database Gatehouse creates temporary accounts on. A connector keeps nothing
+ * about accounts between calls; its admin connections are either opened per call or, for the connectors
+ * of `createConnectorSet`, pooled per target (see pools.ts) and closed with the set.
  *
  * Errors are Gatehouse errors whose `retryable` flag says whether trying again can help:
  * `target_unavailable` + retryable for a target that is down or busy, `validation_failed` for a target
@@ -75,6 +76,14 @@ export interface Connector {
    * and checks it is gone. Succeeds, with `existed: false`, when there was nothing to revoke.
    */
   revokeAccount(target: DatabaseTarget, username: string): Promise<{ existed: boolean }>;
+  /**
+   * Moves the target's own expiry of the account to `at` (a reveal started the lease, an extension
+   * moved its end). PostgreSQL: `ALTER ROLE … VALID UNTIL`. MySQL/MariaDB have no per-account expiry at a
+   * time (`PASSWORD EXPIRE` only forces a password change, which a client could then make), so there it
+   * checks the name and does nothing: the lease reaper and the orphan sweeper are the expiry. An account
+   * that does not exist is not an error.
+   */
+  setAccountExpiry(target: DatabaseTarget, username: string, at: Date): Promise<void>;
   accountExists(target: DatabaseTarget, username: string): Promise<boolean>;
   /** Accounts whose name starts with `prefix` (which must itself start with `gh_`). */
   listManagedAccounts(target: DatabaseTarget, prefix?: string): Promise<ManagedAccount[]>;

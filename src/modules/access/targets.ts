@@ -5,12 +5,6 @@ import {
   type ConnectorEngine,
   type DatabaseTarget,
 } from '../../adapters/connectors/index.js';
-import {
-  assertManagedUsername,
-  parseTarget,
-  postgresTargetSchema,
-} from '../../adapters/connectors/config.js';
-import { withPostgres } from '../../adapters/connectors/postgres/session.js';
 import { GatehouseError, ValidationError } from '../../platform/errors.js';
 import type { Asset, DatabaseAsset } from '../inventory/inventory.schemas.js';
 import type { InventoryService } from '../inventory/inventory.service.js';
@@ -36,20 +30,16 @@ export type AccessInventory = Pick<
   'getAsset' | 'getEnvironment' | 'listJumpboxes' | 'listAssets' | 'revealAdminCredential'
 >;
 
-/**
- * A connector as access uses it: the shared interface, plus moving an account's own expiry (which
- * the interface does not have yet; see `setNativeExpiry`).
- */
-export type AccessConnector = Connector & {
-  setAccountExpiry(target: DatabaseTarget, username: string, at: Date): Promise<void>;
-};
+/** A connector as access uses it: the shared interface (the name stays for tests' stand-ins). */
+export type AccessConnector = Connector;
 
-/** The connector for an engine: the real ones, or what a test injects. */
+/** The connector for an engine: those of the service's pooled connector set, or what a test injects. */
 export type ConnectorLookup = (engine: ConnectorEngine) => AccessConnector;
-export const defaultConnectors: ConnectorLookup = (engine) => ({
-  ...connectorFor(engine),
-  setAccountExpiry: setNativeExpiry,
-});
+
+/** Connectors opening an admin connection per call, unpooled (one-off tools); the service pools its own. */
+export const oneOffConnectors: ConnectorLookup = (engine) => connectorFor(engine);
+/** @deprecated the name before pooling; use the access service's own set, or `oneOffConnectors`. */
+export const defaultConnectors = oneOffConnectors;
 
 export type ProvisionableAsset = DatabaseAsset & { engine: ConnectorEngine };
 
@@ -104,7 +94,14 @@ export async function databaseTargetOf(
 ): Promise<DatabaseTarget> {
   const admin = await inventory.revealAdminCredential(asset.id);
   const database = databaseOf(asset);
-  const common = { host: asset.host, port: asset.port, admin, ...(database ? { database } : {}) };
+  // the asset id keys the pool of admin connections to it (a changed credential gets a new pool)
+  const common = {
+    assetId: asset.id,
+    host: asset.host,
+    port: asset.port,
+    admin,
+    ...(database ? { database } : {}),
+  };
   if (asset.engine === 'postgres') {
     const roles = (asset.labels[ADMIN_ROLES_LABEL] ?? '')
       .split(',')
@@ -144,20 +141,4 @@ export function connectionLine(asset: ProvisionableAsset, account: string): stri
     return `psql "host=${asset.host} port=${asset.port} user=${account} dbname=${database ?? 'postgres'}"`;
   }
   return `mariadb -h ${asset.host} -P ${asset.port} -u ${account} -p${database ? ` ${database}` : ''}`;
-}
-
-/**
- * Moves the target's own expiry of an account (PostgreSQL `VALID UNTIL`) to `at`. MySQL and MariaDB
- * cannot expire an account at a time, so there it does nothing: the lease reaper is the expiry.
- * Lives here until the connector interface grows the method.
- */
-export async function setNativeExpiry(target: DatabaseTarget, username: string, at: Date): Promise<void> {
-  if (target.engine !== 'postgres') return;
-  const parsed = parseTarget(postgresTargetSchema, target);
-  assertManagedUsername('postgres', username);
-  await withPostgres(parsed, `moving the expiry of ${username}`, async (s) => {
-    const [role] = await s.query<{ n: number }>('SELECT 1 AS n FROM pg_roles WHERE rolname = $1', [username]);
-    if (!role) return;
-    await s.query(`ALTER ROLE ${s.ident(username)} VALID UNTIL ${s.literal(at.toISOString())}`);
-  });
 }

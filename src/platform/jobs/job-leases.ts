@@ -193,3 +193,29 @@ export async function releaseDeadLocalWorkers(
     .execute();
   return dead;
 }
+
+/**
+ * When the runner has something to do next: the earliest queued job's run time or running job's lease
+ * end (both read from their partial indexes, jobs_claimable and jobs_running); undefined when neither.
+ */
+export async function nextDueAt(db: Executor): Promise<Date | undefined> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .selectFrom('jobs')
+        .select((e) => e.fn.min('run_at').as('at'))
+        .where('state', '=', 'queued')
+        .as('queued'),
+      eb
+        .selectFrom('jobs')
+        .select((e) => e.fn.min('locked_until').as('at'))
+        .where('state', '=', 'running')
+        .as('running'),
+    ])
+    .executeTakeFirst();
+  const times = [row?.queued, row?.running]
+    .map((value) => (value === null || value === undefined ? undefined : new Date(value as Date | string)))
+    .filter((at): at is Date => at !== undefined && !Number.isNaN(at.getTime()));
+  if (times.length === 0) return undefined;
+  return new Date(Math.min(...times.map((at) => at.getTime())));
+}

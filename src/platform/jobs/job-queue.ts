@@ -7,6 +7,7 @@ import type { JobState } from '../db/schema.js';
 import { PgCode, pgConstraint, pgErrorCode, type Executor, type Tx } from '../db/store.js';
 import { toJob, type Job } from './job-types.js';
 import { pageOf } from '../paging.js';
+import { JOBS_CHANNEL, type JobBell } from './job-wakeup.js';
 
 const jobStates = ['queued', 'running', 'succeeded', 'failed'] as const satisfies readonly JobState[];
 
@@ -59,6 +60,13 @@ export interface JobQueueDeps {
   /** Default attempts for a job that does not set its own (config `jobs.maxAttempts`). */
   maxAttempts: number;
   audit: AuditAppender;
+  /** Rung for every job added, so this process's runner claims it without waiting for its poll. */
+  bell?: Pick<JobBell, 'ring'>;
+  /**
+   * On a PostgreSQL server store: also `NOTIFY gatehouse_jobs` in the enqueuing transaction, delivered
+   * at its commit to the runners of every node (see job-wakeup.ts). Not on PGlite (one process).
+   */
+  notify?: boolean;
 }
 
 export interface JobQueue {
@@ -115,6 +123,16 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     return row ? toJob(row) : undefined;
   }
 
+  /** Wakes runners for a job just added (here at once; on a server store at commit, via NOTIFY). */
+  async function announce(tx: Executor, job: Job): Promise<void> {
+    if (deps.notify) {
+      // the runners' listeners, this process's included, ring their bells when this commits
+      await sql`SELECT pg_notify(${JOBS_CHANNEL}, ${String(job.runAt.getTime())})`.execute(tx);
+    } else {
+      deps.bell?.ring(job.runAt);
+    }
+  }
+
   return {
     async enqueue(tx, input) {
       const job = parse(enqueueSchema, input, 'job');
@@ -132,7 +150,9 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       };
       if (job.dedupeKey === undefined) {
         const row = await tx.insertInto('jobs').values(values).returningAll().executeTakeFirstOrThrow();
-        return { job: toJob(row), created: true };
+        const added = toJob(row);
+        await announce(tx, added);
+        return { job: added, created: true };
       }
       // DO NOTHING waits for a concurrent transaction holding the key; if that one rolls back we insert,
       // if it commits we read its job. The job holding the key may also finish between the two
@@ -144,7 +164,11 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
           .onConflict((oc) => oc.column('dedupe_key').where(dedupeIndexPredicate).doNothing())
           .returningAll()
           .executeTakeFirst();
-        if (row) return { job: toJob(row), created: true };
+        if (row) {
+          const added = toJob(row);
+          await announce(tx, added);
+          return { job: added, created: true };
+        }
         const existing = await findActiveByKey(tx, job.dedupeKey);
         if (existing) return { job: existing, created: false };
       }
@@ -227,7 +251,9 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
         target: { type: 'job', id },
         details: { kind: row.kind, previousAttempts: row.attempts },
       });
-      return toJob(updated);
+      const job = toJob(updated);
+      await announce(tx, job);
+      return job;
     },
   };
 }

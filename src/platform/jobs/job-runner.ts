@@ -13,11 +13,13 @@ import {
   extendLease,
   markFailed,
   markSucceeded,
+  nextDueAt,
   releaseDeadLocalWorkers,
   requeue,
 } from './job-leases.js';
 import { createJobMetrics } from './job-metrics.js';
 import { errorSummary, type Job, type JobHandler, type JobOutcome } from './job-types.js';
+import type { JobBell } from './job-wakeup.js';
 
 export interface JobRunnerDeps {
   store: Store;
@@ -38,13 +40,21 @@ export interface JobRunnerDeps {
   isProcessAlive?: (pid: number) => boolean;
   /** How long `stop()` lets running handlers finish before aborting their signals (default 10 s). */
   stopGraceMs?: number;
+  /** Rung when a job is queued (see job-wakeup.ts): the runner claims it then, not at its next poll. */
+  bell?: Pick<JobBell, 'listen'>;
 }
+
+/** The shortest wait between claims when something is due but held by another worker. */
+const MIN_PAUSE_MS = 10;
 
 export type RunDueResult = { claimed: number } & Record<JobOutcome, number>;
 
 export interface JobRunner {
   readonly workerId: string;
-  /** Polls for due jobs every `pollMs` and runs up to `concurrency` at once, until `stop()`. */
+  /**
+   * Claims due jobs and runs up to `concurrency` at once, until `stop()`. Between claims it waits until
+   * the next job is due, a job is queued (the bell) or a slot frees up — at most `pollMs`.
+   */
   start(): void;
   /**
    * Stops claiming, lets running handlers finish for the grace period, then aborts their signals (a
@@ -99,9 +109,16 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
   const running = new Set<Running>();
   const inFlight = new Set<Promise<unknown>>();
   let loop: Promise<void> | undefined;
+  let unlisten: (() => void) | undefined;
   let stopping = false;
   let moreDue = false;
+  /** Ends the current pause early; set while the loop is paused. */
   let wake: (() => void) | undefined;
+  let pauseTimer: NodeJS.Timeout | undefined;
+  /** performance.now() at which the current pause ends. */
+  let pauseEnds = Infinity;
+  /** A wake-up heard while not paused (performance.now() time): the next pause ends by then. */
+  let wakeBy: number | undefined;
 
   const claim = (limit: number, exclude?: string[]) =>
     claimDue(db, { workerId, now: clock.now(), leaseMs: config.leaseMs, limit, exclude });
@@ -171,6 +188,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
       if (isRetryable(thrown.error) && job.attempts < job.maxAttempts) {
         const runAt = new Date(owner.now.getTime() + backoff(job.attempts));
         const retried = await requeue(db, { ...owner, runAt, attempts: 'keep', lastError: message });
+        if (retried) wakeAt(runAt);
         return retried ? 'retried' : 'lost';
       }
       return fail(job, message);
@@ -186,6 +204,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     }
     // A requeue is a success of this run: the next run starts a fresh series of attempts.
     const requeued = await requeue(db, { ...owner, runAt: requeueAt, attempts: 'reset', lastError: null });
+    if (requeued) wakeAt(requeueAt);
     return requeued ? 'requeued' : 'lost';
   }
 
@@ -255,16 +274,52 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     return work;
   }
 
+  function schedulePause(ms: number): void {
+    clearTimeout(pauseTimer);
+    pauseEnds = performance.now() + ms;
+    pauseTimer = setTimeout(() => wake?.(), ms);
+  }
+
   function pause(ms: number): Promise<void> {
+    const heard = wakeBy;
+    wakeBy = undefined;
+    const wait = heard === undefined ? ms : Math.min(ms, Math.max(0, heard - performance.now()));
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
+      wake = () => {
+        clearTimeout(pauseTimer);
+        pauseTimer = undefined;
+        pauseEnds = Infinity;
         wake = undefined;
         resolve();
-      }
-      wake = done;
+      };
+      schedulePause(wait);
     });
+  }
+
+  /** A job is due at `runAt`: make sure the loop claims by then. */
+  function wakeAt(runAt: Date): void {
+    if (stopping) return;
+    const due = performance.now() + Math.max(0, runAt.getTime() - clock.now().getTime());
+    if (!wake) {
+      wakeBy = wakeBy === undefined ? due : Math.min(wakeBy, due);
+    } else if (due <= performance.now()) {
+      wake();
+    } else if (due < pauseEnds) {
+      schedulePause(due - performance.now());
+    }
+  }
+
+  /** How long to wait before the next claim: until the next job is due, within [MIN_PAUSE_MS, pollMs]. */
+  async function nextPause(): Promise<number> {
+    if (moreDue) return config.pollMs; // a finishing job wakes the loop (track)
+    try {
+      const next = await nextDueAt(db);
+      if (!next) return config.pollMs;
+      return Math.min(config.pollMs, Math.max(MIN_PAUSE_MS, next.getTime() - clock.now().getTime()));
+    } catch (error) {
+      logger.error({ err: errorSummary(error) }, 'could not read when the next job is due');
+      return config.pollMs;
+    }
   }
 
   /** Once per runner: leases held by dead workers of this host end now (see releaseDeadLocalWorkers). */
@@ -302,7 +357,7 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
         }
       }
       if (stopping) break;
-      await pause(config.pollMs);
+      await pause(await nextPause());
     }
   }
 
@@ -312,11 +367,14 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     start() {
       if (loop) return;
       stopping = false;
+      unlisten ??= deps.bell?.listen(wakeAt);
       loop = pollLoop();
     },
 
     async stop(options = {}) {
       stopping = true;
+      unlisten?.();
+      unlisten = undefined;
       wake?.();
       await loop;
       loop = undefined;

@@ -9,7 +9,7 @@ import {
 } from '../config.js';
 import type { AccountSpec, Connector, ManagedAccount, MysqlPrivilege, PermissionLevel } from '../types.js';
 import { hostPatternsFor } from './host-patterns.js';
-import { withMysql, type MySession, type ParsedMysqlTarget } from './session.js';
+import { oneOffMySessions, type MySession, type MySessions, type ParsedMysqlTarget } from './session.js';
 
 /**
  * MySQL and MariaDB: an account is one `'name'@'<host>'` per jumpbox source, so it only works from the
@@ -133,7 +133,9 @@ async function revoke(s: MySession, username: string) {
   return { existed: hosts.length > 0 };
 }
 
-export function createMysqlConnector(): Connector {
+/** With `sessions` from `pooledMySessions`, admin connections are pooled per target; else one per call. */
+export function createMysqlConnector(sessions: MySessions = oneOffMySessions): Connector {
+  const withMysql: MySessions['run'] = (target, action, work) => sessions.run(target, action, work);
   return {
     engines: ['mysql', 'mariadb'],
     validateConfig: (target) => parse(target),
@@ -175,6 +177,19 @@ export function createMysqlConnector(): Connector {
         `looking up ${username}`,
         async (s) => (await hostsOf(s, username)).length > 0,
       );
+    },
+
+    /**
+     * Neither engine can expire an account at a given time (`PASSWORD EXPIRE` only makes the holder
+     * change the password, which keeps the account usable): the name is checked and nothing is sent.
+     * The lease reaper and the orphan sweeper carry expiry here.
+     */
+    async setAccountExpiry(input, username, at) {
+      const target = parse(input);
+      assertManagedUsername(target.engine, username);
+      if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+        throw new ValidationError('the expiry must be a valid date');
+      }
     },
 
     async listManagedAccounts(input, prefix = 'gh_'): Promise<ManagedAccount[]> {

@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise';
 import type { z } from 'zod';
 import type { mysqlTargetSchema } from '../config.js';
 import { networkErrorCodes, targetError, type DriverFailure, type FailureKind } from '../errors.js';
+import { createKeyedPools, defaultPoolSettings, type PoolSettings } from '../pools.js';
 
 export type ParsedMysqlTarget = z.output<typeof mysqlTargetSchema>;
 
@@ -67,21 +68,73 @@ export async function ensureBackslashEscapes(connection: mysql.Connection): Prom
   ]);
 }
 
-export async function openMysql(target: ParsedMysqlTarget, action: string): Promise<MySession> {
+/** mysql2's codes for a connection that is gone (not for what a statement did): never reuse it. */
+const brokenCodes = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  'ER_CONNECTION_KILLED',
+  'ER_SERVER_SHUTDOWN',
+  'ER_NEW_ABORTING_CONNECTION',
+]);
+const brokenErrnos = new Set([1053, 1927, 2006, 2013]);
+
+export function isBrokenConnection(error: unknown): boolean {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    errno?: unknown;
+    fatal?: unknown;
+  };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (e.fatal === true || networkErrorCodes.has(code) || brokenCodes.has(code)) return true;
+  return typeof e.errno === 'number' && brokenErrnos.has(e.errno);
+}
+
+type Fail = (error: unknown, secret?: boolean) => Error;
+
+function failureFor(target: ParsedMysqlTarget, action: string): Fail {
   const ctx = { engine: target.engine, host: target.host, port: target.port, action };
-  const fail = (error: unknown, secret = false) => targetError(classifyMysql(error), { ...ctx, secret });
+  return (error, secret = false) => targetError(classifyMysql(error), { ...ctx, secret });
+}
+
+function connectionOptions(target: ParsedMysqlTarget) {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.admin.username,
+    password: target.admin.password,
+    connectTimeout: target.connectTimeoutMs,
+    charset: 'UTF8MB4_UNICODE_CI',
+    multipleStatements: false,
+    supportBigNumbers: true,
+  };
+}
+
+function sessionOver(connection: mysql.Connection, fail: Fail): MySession & { readonly broken: boolean } {
+  let broken = false;
+  return {
+    get broken() {
+      return broken;
+    },
+    escapeId: (name) => connection.escapeId(name),
+    async query(sql, values = [], options = {}) {
+      try {
+        const [rows] = await connection.query(sql, values);
+        return (Array.isArray(rows) ? rows : []) as never;
+      } catch (error) {
+        if (isBrokenConnection(error)) broken = true;
+        throw fail(error, options.secret);
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+export async function openMysql(target: ParsedMysqlTarget, action: string): Promise<MySession> {
+  const fail = failureFor(target, action);
   let connection: mysql.Connection;
   try {
-    connection = await mysql.createConnection({
-      host: target.host,
-      port: target.port,
-      user: target.admin.username,
-      password: target.admin.password,
-      connectTimeout: target.connectTimeoutMs,
-      charset: 'UTF8MB4_UNICODE_CI',
-      multipleStatements: false,
-      supportBigNumbers: true,
-    });
+    connection = await mysql.createConnection(connectionOptions(target));
   } catch (error) {
     throw fail(error);
   }
@@ -93,18 +146,7 @@ export async function openMysql(target: ParsedMysqlTarget, action: string): Prom
     await connection.end().catch(() => undefined);
     throw fail(error);
   }
-  return {
-    escapeId: (name) => connection.escapeId(name),
-    async query(sql, values = [], options = {}) {
-      try {
-        const [rows] = await connection.query(sql, values);
-        return (Array.isArray(rows) ? rows : []) as never;
-      } catch (error) {
-        throw fail(error, options.secret);
-      }
-    },
-    close: () => connection.end().catch(() => undefined),
-  };
+  return { ...sessionOver(connection, fail), close: () => connection.end().catch(() => undefined) };
 }
 
 export async function withMysql<T>(
@@ -118,4 +160,104 @@ export async function withMysql<T>(
   } finally {
     await session.close();
   }
+}
+
+/** Where a connector gets its admin sessions. */
+export interface MySessions {
+  run<T>(target: ParsedMysqlTarget, action: string, work: (session: MySession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A new connection per call, closed after it (the connector without pools). */
+export const oneOffMySessions: MySessions = {
+  run: (target, action, work) => withMysql(target, action, work),
+  close: async () => undefined,
+};
+
+/**
+ * Pooled admin sessions, as for PostgreSQL (see ../postgres/session.ts `pooledPgSessions`): a broken
+ * reused connection is destroyed, its pool retired and the work run once more on a fresh connection.
+ * Each new connection has its sql_mode checked (ensureBackslashEscapes) before its first use.
+ */
+export function pooledMySessions(settings: PoolSettings = defaultPoolSettings): MySessions & {
+  readonly openPools: number;
+} {
+  const pools = createKeyedPools<ParsedMysqlTarget, mysql.Pool>({
+    identify: (target) => {
+      const { engine, host, port, admin, connectTimeoutMs } = target;
+      return {
+        key: target.assetId ?? `${engine}:${admin.username}@${host}:${port}`,
+        config: { engine, host, port, admin, connectTimeoutMs },
+      };
+    },
+    open: (target) =>
+      mysql.createPool({
+        ...connectionOptions(target),
+        connectionLimit: settings.maxConnections,
+        maxIdle: settings.maxConnections,
+        idleTimeout: settings.idleMs,
+        waitForConnections: true,
+        queueLimit: 0,
+        enableKeepAlive: true,
+      }),
+    end: (pool) => pool.end(),
+  });
+  /** Connections already checked (sql_mode) and used once: the core connection objects. */
+  const used = new WeakSet<object>();
+
+  async function attempt<T>(
+    target: ParsedMysqlTarget,
+    pool: mysql.Pool,
+    fail: Fail,
+    work: (session: MySession) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; retry: boolean }> {
+    let connection: mysql.PoolConnection;
+    try {
+      connection = await pool.getConnection();
+    } catch (error) {
+      return { ok: false, error: fail(error), retry: false };
+    }
+    const core = connection.connection as object;
+    const reused = used.has(core);
+    const session = sessionOver(connection, fail);
+    let broken = false;
+    try {
+      if (!reused) {
+        try {
+          await ensureBackslashEscapes(connection);
+        } catch (error) {
+          // a connection whose sql_mode could not be checked serves no one
+          broken = true;
+          throw fail(error);
+        }
+      }
+      return { ok: true, value: await work(session) };
+    } catch (error) {
+      broken ||= session.broken;
+      if (session.broken) pools.retire(target, pool);
+      return { ok: false, error, retry: session.broken && reused };
+    } finally {
+      if (broken) {
+        connection.destroy();
+      } else {
+        used.add(core);
+        connection.release();
+      }
+    }
+  }
+
+  return {
+    async run(target, action, work) {
+      const fail = failureFor(target, action);
+      for (let round = 1; ; round++) {
+        const outcome = await pools.use(target, (pool) => attempt(target, pool, fail, work));
+        if (outcome.ok) return outcome.value;
+        if (!outcome.retry || round >= 2) throw outcome.error;
+      }
+    },
+    close: () => pools.close(),
+    get openPools() {
+      return pools.open;
+    },
+  };
 }

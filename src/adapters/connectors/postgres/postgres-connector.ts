@@ -8,7 +8,13 @@ import {
 } from '../config.js';
 import type { AccountSpec, Connector, DatabaseTarget, ManagedAccount, PermissionLevel } from '../types.js';
 import { isAscii, scramSha256Verifier } from './scram.js';
-import { withPostgres, type ParsedPostgresTarget, type PgSession } from './session.js';
+import {
+  oneOffPgSessions,
+  withPostgres,
+  type ParsedPostgresTarget,
+  type PgSession,
+  type PgSessions,
+} from './session.js';
 
 /**
  * PostgreSQL: an account is a LOGIN role with `VALID UNTIL` (the target's own expiry backstop — it
@@ -262,14 +268,16 @@ function toDate(value: unknown): Date | undefined {
   return value instanceof Date && !Number.isNaN(value.getTime()) ? value : undefined;
 }
 
-export function createPostgresConnector(): Connector {
+/** With `sessions` from `pooledPgSessions`, admin connections are pooled per target; else one per call. */
+export function createPostgresConnector(sessions: PgSessions = oneOffPgSessions): Connector {
+  const run: PgSessions['run'] = (target, action, work) => sessions.run(target, action, work);
   return {
     engines: ['postgres'],
     validateConfig: (target) => parse(target),
 
     async testConnection(input: DatabaseTarget) {
       const target = parse(input);
-      return withPostgres(target, 'testing the connection', async (s) => {
+      return run(target, 'testing the connection', async (s) => {
         const [row] = await s.query<{ version: string }>(
           "SELECT current_setting('server_version') AS version",
         );
@@ -281,7 +289,7 @@ export function createPostgresConnector(): Connector {
       const target = parse(input);
       assertAccountSpec('postgres', spec);
       const grant = grantFor(target, spec.level);
-      return withPostgres(target, `creating ${spec.username}`, (s) =>
+      return run(target, `creating ${spec.username}`, (s) =>
         s.transaction(async () => {
           const result = await createOrAlterRole(s, target, spec);
           await convergeMemberships(s, spec.username, grant.kind === 'roles' ? grant.roles : []);
@@ -294,23 +302,32 @@ export function createPostgresConnector(): Connector {
     async revokeAccount(input, username) {
       const target = parse(input);
       assertManagedUsername('postgres', username);
-      return withPostgres(target, `revoking ${username}`, (s) => revoke(s, target, username));
+      return run(target, `revoking ${username}`, (s) => revoke(s, target, username));
     },
 
     async accountExists(input, username) {
       const target = parse(input);
       assertManagedUsername('postgres', username);
-      return withPostgres(
-        target,
-        `looking up ${username}`,
-        async (s) => (await findRole(s, username)) !== undefined,
-      );
+      return run(target, `looking up ${username}`, async (s) => (await findRole(s, username)) !== undefined);
+    },
+
+    async setAccountExpiry(input, username, at) {
+      const target = parse(input);
+      assertManagedUsername('postgres', username);
+      if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+        throw new ValidationError('the expiry must be a valid date');
+      }
+      return run(target, `moving the expiry of ${username}`, async (s) => {
+        // an account already gone has no expiry to move: nothing to do (idempotent, like revoke)
+        if (!(await findRole(s, username))) return;
+        await s.query(`ALTER ROLE ${s.ident(username)} VALID UNTIL ${s.literal(at.toISOString())}`);
+      });
     },
 
     async listManagedAccounts(input, prefix = 'gh_'): Promise<ManagedAccount[]> {
       const target = parse(input);
       assertManagedPrefix(prefix);
-      return withPostgres(target, 'listing managed accounts', async (s) => {
+      return run(target, 'listing managed accounts', async (s) => {
         const rows = await s.query<{ rolname: string; rolvaliduntil: unknown }>(
           'SELECT rolname, rolvaliduntil FROM pg_roles WHERE starts_with(rolname, $1) ORDER BY rolname',
           [prefix],

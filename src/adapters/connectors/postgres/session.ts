@@ -8,6 +8,7 @@ import {
 } from '../errors.js';
 import type { postgresTargetSchema } from '../config.js';
 import type { z } from 'zod';
+import { createKeyedPools, defaultPoolSettings, type PoolSettings } from '../pools.js';
 
 export type ParsedPostgresTarget = z.output<typeof postgresTargetSchema>;
 
@@ -42,14 +43,15 @@ export function classifyPostgres(error: unknown): DriverFailure {
   return failure('unknown');
 }
 
-export async function openPostgres(
-  target: ParsedPostgresTarget,
-  action: string,
-  database = target.database ?? 'postgres',
-): Promise<PgSession> {
-  const ctx = { engine: 'postgres' as const, host: target.host, port: target.port, action };
-  const fail = (error: unknown, secret = false) => targetError(classifyPostgres(error), { ...ctx, secret });
-  const client = new pg.Client({
+/** A failure that says the connection itself is gone (not what the statement did): never reuse it. */
+export function isBrokenConnection(error: unknown): boolean {
+  const { code } = codeAndMessage(error);
+  if (!/^[0-9A-Z]{5}$/.test(code) || networkErrorCodes.has(code)) return true;
+  return code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code);
+}
+
+function clientOptions(target: ParsedPostgresTarget, database: string): pg.ClientConfig {
+  return {
     host: target.host,
     port: target.port,
     user: target.admin.username,
@@ -61,26 +63,32 @@ export async function openPostgres(
     lock_timeout: 10_000,
     query_timeout: 60_000,
     keepAlive: true,
-  });
-  // a connection lost between queries is reported by the next query; without a listener it would crash
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw fail(error);
-  }
+  };
+}
 
+type Fail = (error: unknown, secret?: boolean) => Error;
+
+function failureFor(target: ParsedPostgresTarget, action: string): Fail {
+  const ctx = { engine: 'postgres' as const, host: target.host, port: target.port, action };
+  return (error, secret = false) => targetError(classifyPostgres(error), { ...ctx, secret });
+}
+
+/** A session over a connected client; `broken` turns true once the connection is known to be gone. */
+function sessionOver(client: pg.ClientBase, fail: Fail): PgSession & { readonly broken: boolean } {
+  let broken = false;
   const query: PgSession['query'] = async (text, values = [], options = {}) => {
     try {
       const result = await client.query(text, values);
       return result.rows as never;
     } catch (error) {
+      if (isBrokenConnection(error)) broken = true;
       throw fail(error, options.secret);
     }
   };
-
   return {
+    get broken() {
+      return broken;
+    },
     ident: (name) => client.escapeIdentifier(name),
     literal: (value) => client.escapeLiteral(value),
     query,
@@ -91,15 +99,35 @@ export async function openPostgres(
         await query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // a connection that cannot even roll back must not serve anyone again
+        await client.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       }
     },
-    close: () => client.end().catch(() => undefined),
+    close: async () => undefined,
   };
 }
 
-/** Opens a session, runs `work` and always closes it. */
+/** A one-off admin session on `database` (default: the target's), closed by the caller. */
+export async function openPostgres(
+  target: ParsedPostgresTarget,
+  action: string,
+  database = target.database ?? 'postgres',
+): Promise<PgSession> {
+  const fail = failureFor(target, action);
+  const client = new pg.Client(clientOptions(target, database));
+  // a connection lost between queries is reported by the next query; without a listener it would crash
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw fail(error);
+  }
+  return { ...sessionOver(client, fail), close: () => client.end().catch(() => undefined) };
+}
+
+/** Opens a one-off session, runs `work` and always closes it. */
 export async function withPostgres<T>(
   target: ParsedPostgresTarget,
   action: string,
@@ -112,4 +140,92 @@ export async function withPostgres<T>(
   } finally {
     await session.close();
   }
+}
+
+/** Where a connector gets its admin sessions on the target's own database. */
+export interface PgSessions {
+  run<T>(target: ParsedPostgresTarget, action: string, work: (session: PgSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A new connection per call, closed after it (the connector without pools). */
+export const oneOffPgSessions: PgSessions = {
+  run: (target, action, work) => withPostgres(target, action, work),
+  close: async () => undefined,
+};
+
+/**
+ * Pooled admin sessions (see ../pools.ts). A session whose connection turns out to be broken — killed
+ * by an administrator, or the target restarted since it was opened — is destroyed, its pool retired
+ * (its other idle connections went the same way, most likely) and the work run once more on a fresh
+ * connection: every connector operation converges, so running it again is safe. A connection opened
+ * for this very call that breaks is the target going away: that is reported, not retried.
+ */
+export function pooledPgSessions(settings: PoolSettings = defaultPoolSettings): PgSessions & {
+  readonly openPools: number;
+} {
+  const pools = createKeyedPools<ParsedPostgresTarget, pg.Pool>({
+    identify: (target) => {
+      const database = target.database ?? 'postgres';
+      const { host, port, admin, connectTimeoutMs } = target;
+      return {
+        key: target.assetId ?? `${admin.username}@${host}:${port}/${database}`,
+        config: { host, port, database, admin, connectTimeoutMs },
+      };
+    },
+    open: (target) => {
+      const pool = new pg.Pool({
+        ...clientOptions(target, target.database ?? 'postgres'),
+        max: settings.maxConnections,
+        idleTimeoutMillis: settings.idleMs,
+        allowExitOnIdle: true,
+      });
+      // an idle connection that dies (session killed, target restarted) is dropped by the pool itself;
+      // without a listener its error would crash the process
+      pool.on('error', () => undefined);
+      return pool;
+    },
+    end: (pool) => pool.end(),
+  });
+  const used = new WeakSet<pg.PoolClient>();
+
+  async function attempt<T>(
+    target: ParsedPostgresTarget,
+    pool: pg.Pool,
+    fail: Fail,
+    work: (session: PgSession) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; retry: boolean }> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      return { ok: false, error: fail(error), retry: false };
+    }
+    const reused = used.has(client);
+    const session = sessionOver(client, fail);
+    try {
+      return { ok: true, value: await work(session) };
+    } catch (error) {
+      if (session.broken) pools.retire(target, pool);
+      return { ok: false, error, retry: session.broken && reused };
+    } finally {
+      used.add(client);
+      client.release(session.broken);
+    }
+  }
+
+  return {
+    async run(target, action, work) {
+      const fail = failureFor(target, action);
+      for (let round = 1; ; round++) {
+        const outcome = await pools.use(target, (pool) => attempt(target, pool, fail, work));
+        if (outcome.ok) return outcome.value;
+        if (!outcome.retry || round >= 2) throw outcome.error;
+      }
+    },
+    close: () => pools.close(),
+    get openPools() {
+      return pools.open;
+    },
+  };
 }
