@@ -28,6 +28,12 @@ export const permissions = [
   'access:review',
   'access:read',
   'access:admin',
+  'hardening:read',
+  'hardening:write',
+  'hardening:decide',
+  'hardening:apply',
+  'compliance:read',
+  'compliance:write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -39,6 +45,8 @@ const readEverything: Permission[] = [
   'operators:read',
   'tickets:read',
   'access:read',
+  'hardening:read',
+  'compliance:read',
 ];
 
 /** Everyone who does the work opens, updates and closes tickets; auditors only read them. */
@@ -55,7 +63,15 @@ const grants: Record<Role, readonly Permission[]> = {
     'access:review',
   ],
   'network-admin': ['inventory:read', 'tokens:own', 'jobs:read', ...workTickets],
-  'security-officer': [...readEverything, 'tokens:own', 'tickets:write'],
+  // the security office owns the hardening decisions and runs scans; applying changes to hosts is ops (admin)
+  'security-officer': [
+    ...readEverything,
+    'tokens:own',
+    'tickets:write',
+    'hardening:write',
+    'hardening:decide',
+    'compliance:write',
+  ],
   auditor: [...readEverything, 'tokens:own'],
   admin: permissions,
 };
