@@ -13,10 +13,12 @@ import {
 import { createIdentityService, type IdentityService } from './modules/identity/identity.service.js';
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { authRoutes } from './modules/identity/auth.routes.js';
+import { createOperatorAdminService } from './modules/identity/operator-admin.service.js';
 import { createSignInService, type SignInService } from './modules/identity/sign-in.service.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
 import { hardeningRoutes } from './modules/hardening/hardening.routes.js';
+import { defaultTransports } from './modules/hardening/transports.js';
 import {
   createHardeningService,
   type HardeningService,
@@ -28,6 +30,13 @@ import {
   createTicketRegistry,
 } from './modules/tickets/ticket-registry.js';
 import { ticketRoutes } from './modules/tickets/tickets.routes.js';
+import { loadCatalog } from './modules/compliance/catalog.js';
+import { complianceRoutes } from './modules/compliance/compliance.routes.js';
+import { createComplianceService, type ComplianceService } from './modules/compliance/compliance.service.js';
+import {
+  createThreatModelService,
+  type ThreatModelService,
+} from './modules/compliance/threat-model.service.js';
 import { createTicketService, type TicketService } from './modules/tickets/tickets.service.js';
 import type { TicketRegistry } from './modules/tickets/tickets.types.js';
 import { jobsRoutes } from './http/jobs.routes.js';
@@ -62,7 +71,7 @@ export interface GatehouseOptions {
   /** Access settings and stand-ins (tests): connectors, retry limits, sweep prefix, a ticket tracker. */
   access?: Pick<AccessServiceDeps, 'connectors' | 'limits' | 'sweep' | 'tickets' | 'passwordPolicy'>;
   /** Hardening stand-ins (tests, bench): baselines and how to reach a host. */
-  hardening?: Pick<HardeningServiceDeps, 'baselines'>;
+  hardening?: Partial<Pick<HardeningServiceDeps, 'baselines' | 'transports' | 'concurrency'>>;
 }
 
 export interface Gatehouse {
@@ -79,6 +88,9 @@ export interface Gatehouse {
   hardening: HardeningService;
   access: AccessService;
   tickets: TicketService;
+  /** The SOC 2 workbench: matrix, threat models. */
+  compliance: ComplianceService;
+  threatModels: ThreatModelService;
   /** Routes a ticket ref to its tracker (built-in today); access looks tickets up and hears closes here. */
   ticketRegistry: TicketRegistry;
   jobs: JobQueue;
@@ -154,6 +166,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     audit,
     inventory,
     operators: identity,
+    transports: defaultTransports(),
     ...options.hardening,
   });
   const tickets = createTicketService({ store, clock, ids, audit, operators: identity });
@@ -184,6 +197,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     tickets: ticketRegistry,
     ...options.access,
   });
+  const compliance = createComplianceService({ store, clock, audit, catalog: loadCatalog() });
+  const threatModels = createThreatModelService({ store, clock, audit });
   // each module that does background work adds its handlers here, by job kind
   const jobHandlers: Record<string, JobHandler> = { ...access.jobHandlers };
 
@@ -201,6 +216,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     hardening,
     access,
     tickets,
+    compliance,
+    threatModels,
     ticketRegistry,
     jobs,
     startWorkers: () => {
@@ -254,13 +271,23 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         version,
         routes: [
           opsRoutes({ store, metrics }),
-          identityRoutes({ identity }),
+          identityRoutes({
+            identity,
+            operatorAdmin: createOperatorAdminService({
+              store,
+              clock,
+              audit,
+              customers: inventory,
+              grants: access,
+            }),
+          }),
           authRoutes({ signIn, cookies: { secure: config.auth.cookieSecure } }),
           auditRoutes({ store, audit }),
           inventoryRoutes({ inventory }),
           hardeningRoutes({ hardening }),
           accessRoutes({ access }),
           ticketRoutes({ tickets }),
+          complianceRoutes({ compliance, threatModels }),
           jobsRoutes({ store, jobs }),
         ],
       }),

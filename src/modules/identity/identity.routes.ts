@@ -8,12 +8,17 @@ import {
   createTokenBody,
   operatorResponse,
   tokenResponse,
+  updateOperatorBody,
   whoAmIResponse,
 } from './identity.schemas.js';
 import type { IdentityService } from './identity.service.js';
+import type { OperatorAdminService } from './operator-admin.service.js';
 
-export function identityRoutes(deps: { identity: IdentityService }): RoutePlugin {
-  const { identity } = deps;
+export function identityRoutes(deps: {
+  identity: IdentityService;
+  operatorAdmin: OperatorAdminService;
+}): RoutePlugin {
+  const { identity, operatorAdmin } = deps;
   return (app) => {
     app.get(
       '/api/v1/me',
@@ -77,6 +82,34 @@ export function identityRoutes(deps: { identity: IdentityService }): RoutePlugin
       },
       async (request, reply) =>
         reply.code(201).send(await identity.createOperator(contextOf(request), request.body)),
+    );
+
+    app.patch(
+      '/api/v1/operators/:ref',
+      {
+        config: { permission: 'operators:write' },
+        schema: {
+          tags: ['identity'],
+          summary:
+            "Change an operator's roles, groups, customer scope or status (not your own); deactivating ends their sessions, tokens and live grants",
+          params: z.object({ ref: z.string().min(1).max(63) }),
+          body: updateOperatorBody,
+          response: {
+            200: z.object({
+              operator: operatorResponse,
+              grantsRevoked: z.number(),
+              grantsNotRevoked: z.array(z.object({ grant: z.string(), message: z.string() })),
+            }),
+          },
+        },
+      },
+      async (request) =>
+        operatorAdmin.updateOperator(
+          contextOf(request),
+          principalOf(request),
+          request.params.ref,
+          request.body,
+        ),
     );
 
     app.get(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { displayName, text } from '../../platform/validation.js';
+import { displayName, slug, text } from '../../platform/validation.js';
 import { roles } from './domain/roles.js';
 
 export const username = z
@@ -28,6 +28,24 @@ export const createOperatorBody = z
   })
   .strict();
 export type CreateOperatorInput = z.infer<typeof createOperatorBody>;
+
+export const updateOperatorBody = z
+  .object({
+    roles: z
+      .array(role)
+      .max(roles.length)
+      .optional()
+      .describe('The whole set of roles (requester is implied)'),
+    groups: z.array(groupName).max(50).optional(),
+    customers: z
+      .array(slug)
+      .max(200)
+      .optional()
+      .describe('Customers the operator is scoped to (names); empty: every customer'),
+    active: z.boolean().optional().describe('false deactivates: sessions, tokens and live grants end'),
+  })
+  .strict();
+export type UpdateOperatorInput = z.infer<typeof updateOperatorBody>;
 
 export const createTokenBody = z
   .object({

@@ -136,6 +136,34 @@ export const identityStore = {
     await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
   },
 
+  /** Writes roles, groups, scope and active flag if the row is still as read (optimistic); false otherwise. */
+  async updateOperator(db: Executor, operator: Operator, expectedUpdatedAt: Date): Promise<boolean> {
+    const result = await db
+      .updateTable('operators')
+      .set({
+        roles: operator.roles,
+        groups: operator.groups,
+        customer_ids: operator.customerIds,
+        active: operator.active,
+        updated_at: operator.updatedAt,
+      })
+      .where('id', '=', operator.id)
+      .where('updated_at', '=', expectedUpdatedAt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /** Revokes every live token of an operator; returns how many. */
+  async revokeTokensOf(db: Executor, operatorId: string, at: Date): Promise<number> {
+    const result = await db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('operator_id', '=', operatorId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  },
+
   async revokeToken(db: Executor, id: string, at: Date): Promise<void> {
     await db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).execute();
   },
