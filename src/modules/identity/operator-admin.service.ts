@@ -2,7 +2,7 @@ import type { Clock } from '../../platform/clock.js';
 import type { Store } from '../../platform/db/store.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import type { AuditAppender, RequestContext } from '../audit/audit.types.js';
-import { isRole, type Role } from './domain/roles.js';
+import { isRole } from './domain/roles.js';
 import type { UpdateOperatorInput } from './identity.schemas.js';
 import { identityStore } from './identity.store.js';
 import type { Operator, Principal } from './identity.types.js';
@@ -114,7 +114,7 @@ export function createOperatorAdminService(deps: OperatorAdminDeps) {
         const now = deps.clock.now();
         const next: Operator = {
           ...operator,
-          roles: (roles as Role[] | undefined) ?? operator.roles,
+          roles: (roles) ?? operator.roles,
           groups: input.groups ? sorted(input.groups) : operator.groups,
           customerIds: customerIds ? sorted(customerIds) : operator.customerIds,
           active: input.active ?? operator.active,
