@@ -31,6 +31,7 @@ export interface TestAppOptions {
   /** Settings by dotted key, as flags would give them: `{ 'jobs.backoffMaxMs': 50 }`. */
   config?: Record<string, unknown>;
   access?: GatehouseOptions['access'];
+  hardening?: GatehouseOptions['hardening'];
   /** The master key (to share it with a server process); a random one otherwise. */
   masterKey?: Buffer;
 }
@@ -58,6 +59,7 @@ export async function openTestApp(testStore: TestStore, options: TestAppOptions 
     clock: options.clock ?? systemClock,
     logger: createLogger({ level: 'silent' }),
     ...(options.access ? { access: options.access } : {}),
+    ...(options.hardening ? { hardening: options.hardening } : {}),
   });
   const boot = await gh.identity.bootstrap();
   if (!boot) throw new Error('bootstrap did not create the first admin');

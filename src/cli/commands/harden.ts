@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
+import { ValidationError } from '../../platform/errors.js';
 import { query } from '../api-client.js';
-import { contextFor } from '../context.js';
+import { contextFor, type CliContext } from '../context.js';
+import { mapLimited } from '../../modules/hardening/domain/score.js';
 
 interface DecisionView {
   id: string;
@@ -15,6 +17,44 @@ interface DecisionView {
   expired: boolean;
   compensatingControl: string;
   author: string;
+}
+
+interface ScanView {
+  id: string;
+  asset: string;
+  baseline: string;
+  state: 'completed' | 'failed';
+  error: string | null;
+  score: number | null;
+  counts: Record<string, number>;
+  drift: { ruleId: string; from: string | null; to: string | null }[];
+  transport: string;
+}
+
+const SCAN_COLUMNS = ['asset', 'state', 'score', 'pass', 'fail', 'exception', 'drift', 'id'];
+const scanRow = (s: ScanView) => ({
+  ...s,
+  pass: s.counts.pass,
+  fail: (s.counts.fail ?? 0) + (s.counts.error ?? 0),
+  exception: s.counts.exception,
+  drift: s.drift.length,
+  score: s.state === 'failed' ? `failed: ${s.error ?? ''}` : s.score,
+});
+
+/** The server assets a scan targets, listed through the inventory API (every page). */
+async function scanTargets(ctx: CliContext, filter: Record<string, string | undefined>): Promise<string[]> {
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx
+      .api()
+      .get<{ items: { name: string }[]; nextCursor: string | null }>(
+        `/api/v1/assets${query({ kind: 'server', limit: 500, ...filter, cursor })}`,
+      );
+    names.push(...page.items.map((a) => a.name));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return names;
 }
 
 const DECISION_COLUMNS = ['ruleId', 'scope', 'status', 'approver', 'expiresAt', 'justification'];
@@ -127,5 +167,99 @@ Examples:
       const ctx = contextFor(command);
       await ctx.api().delete(`/api/v1/hardening/decisions/${encodeURIComponent(id)}`);
       ctx.out.result({ removed: id }, () => ctx.out.line(`removed decision ${id}`));
+    });
+
+  harden
+    .command('scan')
+    .description('Scan servers against a baseline: one read-only script per host, hosts in parallel')
+    .option('--baseline <id>', 'the baseline', 'debian-12-server')
+    .option('--asset <name>', 'one server')
+    .option('--machine-type <name>', 'every server of a machine type')
+    .option('--customer <name>', 'every server of a customer')
+    .option('--all', 'every server')
+    .option('--concurrency <n>', 'hosts scanned at once', '8')
+    .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+      const ctx = contextFor(command);
+      const chosen = ['asset', 'machineType', 'customer', 'all'].filter((k) => options[k] !== undefined);
+      if (chosen.length !== 1) {
+        throw new ValidationError('name exactly one target: --asset, --machine-type, --customer or --all');
+      }
+      const baseline = String(options.baseline);
+      const targets =
+        typeof options.asset === 'string'
+          ? [options.asset]
+          : await scanTargets(ctx, {
+              machineType: options.machineType as string | undefined,
+              customer: options.customer as string | undefined,
+            });
+      ctx.out.note(`scanning ${targets.length} server(s) against ${baseline}`);
+      let done = 0;
+      const scans = await mapLimited(
+        targets,
+        Math.max(1, Number(options.concurrency) || 8),
+        async (asset) => {
+          const { items } = await ctx
+            .api()
+            .post<{ items: ScanView[] }>('/api/v1/hardening/scans', { baseline, asset });
+          const scan = items[0]!;
+          done += 1;
+          ctx.out.note(
+            `[${done}/${targets.length}] ${asset}: ${scan.state === 'failed' ? `failed (${scan.error ?? ''})` : `score ${scan.score ?? '-'}, ${scan.counts.fail ?? 0} failing, ${scan.drift.length} changed since last scan`}`,
+          );
+          return scan;
+        },
+      );
+      ctx.out.result(scans, () => ctx.out.table(scans.map(scanRow), SCAN_COLUMNS));
+    });
+
+  harden
+    .command('show <scan-id>')
+    .description('A scan with every rule result')
+    .option('--failing', 'only rules that fail or err')
+    .action(async (id: string, options: { failing?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const scan = await ctx
+        .api()
+        .get<ScanView & { results: Record<string, unknown>[] }>(
+          `/api/v1/hardening/scans/${encodeURIComponent(id)}`,
+        );
+      const results = options.failing
+        ? scan.results.filter((r) => r.result === 'fail' || r.result === 'error')
+        : scan.results;
+      ctx.out.result({ ...scan, results }, () => {
+        ctx.out.line(`${scan.asset}  ${scan.baseline}  ${scan.state}  score ${scan.score ?? '-'}`);
+        for (const d of scan.drift) ctx.out.line(`  drift: ${d.ruleId} ${d.from ?? '-'} → ${d.to ?? '-'}`);
+        ctx.out.table(results, ['cis', 'ruleId', 'result', 'decision', 'observed']);
+      });
+    });
+
+  harden
+    .command('scores')
+    .description('Scores from the latest scan of each host: per host, machine type, customer and the fleet')
+    .option('--baseline <id>', 'the baseline', 'debian-12-server')
+    .action(async (options: { baseline: string }, command: Command) => {
+      const ctx = contextFor(command);
+      type Line = { name: string; hosts: number; score: number | null; counts: Record<string, number> };
+      const report = await ctx
+        .api()
+        .get<{ fleet: Line; hosts: Line[]; machineTypes: Line[]; customers: Line[] }>(
+          `/api/v1/hardening/scores${query({ baseline: options.baseline })}`,
+        );
+      const row = (l: Line) => ({
+        ...l,
+        pass: l.counts.pass,
+        fail: l.counts.fail,
+        exception: l.counts.exception,
+      });
+      const columns = ['name', 'hosts', 'score', 'pass', 'fail', 'exception'];
+      ctx.out.result(report, () => {
+        ctx.out.line(`fleet: score ${report.fleet.score ?? '-'} over ${report.fleet.hosts} host(s)`);
+        ctx.out.line('\nmachine types:');
+        ctx.out.table(report.machineTypes.map(row), columns);
+        ctx.out.line('\ncustomers:');
+        ctx.out.table(report.customers.map(row), columns);
+        ctx.out.line('\nhosts:');
+        ctx.out.table(report.hosts.map(row), columns);
+      });
     });
 }

@@ -7,6 +7,13 @@ import {
   decisionParams,
   decisionResponse,
   recordDecisionBody,
+  scanBody,
+  scanDetailResponse,
+  scanList,
+  scanListQuery,
+  scanParams,
+  scoreQuery,
+  scoreResponse,
 } from './hardening.schemas.js';
 import type { HardeningService } from './hardening.service.js';
 
@@ -75,6 +82,63 @@ export function hardeningRoutes(deps: { hardening: HardeningService }): RoutePlu
         await hardening.decisions.remove(contextOf(request), request.params.id);
         return reply.code(204).send();
       },
+    );
+
+    app.post(
+      '/api/v1/hardening/scans',
+      {
+        config: { permission: 'hardening:write' },
+        schema: {
+          tags: TAGS,
+          summary:
+            'Scan one asset, a machine type, a customer or every server against a baseline (one read-only script per host)',
+          body: scanBody,
+          response: { 200: scanList },
+        },
+      },
+      async (request) => ({ items: await hardening.scans.scan(contextOf(request), request.body) }),
+    );
+
+    app.get(
+      '/api/v1/hardening/scans',
+      {
+        config: { permission: 'hardening:read' },
+        schema: {
+          tags: TAGS,
+          summary: 'Recent scans, newest first (filter by asset and baseline)',
+          querystring: scanListQuery,
+          response: { 200: scanList },
+        },
+      },
+      async (request) => ({ items: await hardening.scans.list(request.query) }),
+    );
+
+    app.get(
+      '/api/v1/hardening/scans/:id',
+      {
+        config: { permission: 'hardening:read' },
+        schema: {
+          tags: TAGS,
+          summary: 'A scan with every rule result, its decision and what was observed',
+          params: scanParams,
+          response: { 200: scanDetailResponse },
+        },
+      },
+      async (request) => hardening.scans.get(request.params.id),
+    );
+
+    app.get(
+      '/api/v1/hardening/scores',
+      {
+        config: { permission: 'hardening:read' },
+        schema: {
+          tags: TAGS,
+          summary: 'Scores from the latest scan of each host: per host, machine type, customer and fleet',
+          querystring: scoreQuery,
+          response: { 200: scoreResponse },
+        },
+      },
+      async (request) => hardening.scores(request.query.baseline),
     );
   };
 }

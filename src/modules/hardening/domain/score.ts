@@ -84,3 +84,31 @@ export async function mapLimited<T, R>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+export interface HostScore {
+  name: string;
+  machineType: string | null;
+  customer: string | null;
+  counts: Tally;
+}
+
+export interface GroupScore {
+  name: string;
+  hosts: number;
+  counts: Tally;
+  score: number | null;
+}
+
+/** Hosts' tallies summed per group (machine type or customer); hosts without one are left out. */
+export function scoreBy(hosts: readonly HostScore[], key: (h: HostScore) => string | null): GroupScore[] {
+  const groups = new Map<string, { hosts: number; counts: Tally }>();
+  for (const host of hosts) {
+    const name = key(host);
+    if (name === null) continue;
+    const group = groups.get(name) ?? { hosts: 0, counts: emptyTally() };
+    groups.set(name, { hosts: group.hosts + 1, counts: addTallies(group.counts, host.counts) });
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, g]) => ({ name, hosts: g.hosts, counts: g.counts, score: score(g.counts) }));
+}
