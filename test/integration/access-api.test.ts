@@ -14,6 +14,7 @@ import {
   policySet,
   runToken,
   type Credential,
+  type ExtensionView,
   type GrantView,
   type RequestView,
 } from './access-support.js';
@@ -94,6 +95,17 @@ describe.each(backends)('access API on %s', (backend) => {
         region: fleet.region,
         address: '192.0.2.254',
         sourceCidrs: ['192.0.2.254/32'],
+      },
+    });
+    // this test calls from 127.0.0.1: a jumpbox there, in a region of its own (credentials are shown on
+    // jumpboxes only; accounts stay bound to the fleet region's jumpbox)
+    await expectStatus(t, 201, 'POST', url('/regions'), { body: { name: `${run}-local` } });
+    await expectStatus(t, 201, 'POST', url('/jumpboxes'), {
+      body: {
+        name: `${run}-local-jump`,
+        region: `${run}-local`,
+        address: '127.0.0.1',
+        sourceCidrs: ['127.0.0.1/32'],
       },
     });
     tokens.dana = await t.operatorToken(user('dana'), ['requester'], ['dev']);
@@ -468,7 +480,7 @@ describe.each(backends)('access API on %s', (backend) => {
     expect(target.accounts.get(waiting.account)?.validUntil.toISOString()).toBe(claimDeadline);
     const extendEarly = await t.call('POST', url(`/grants/${waiting.id}/extend`), {
       token: tokens.dana,
-      body: { duration: '10m' },
+      body: { duration: '10m', reason: 'more time' },
     });
     expect(extendEarly.statusCode).toBe(400);
     expect(extendEarly.body).toMatch(/the clock starts at the first reveal/);
@@ -534,6 +546,171 @@ describe.each(backends)('access API on %s', (backend) => {
     await expectStatus(t, 200, 'POST', url(`/grants/${grant.id}/revoke`), { token: tokens.dana, body: {} });
     await runner.runDue();
     await expectStatus(t, 200, 'POST', url('/access/policies'), { body: policySet() });
+  });
+
+  describe('grant extensions', () => {
+    const extend = (who: string, grantId: string, body: Record<string, unknown>) =>
+      t.call('POST', url(`/grants/${grantId}/extend`), {
+        token: tokens[who]!,
+        body: { reason: 'the migration runs long', ...body },
+      });
+    const review = (who: string, id: string, verb: string, body: Record<string, unknown> = {}) =>
+      t.call('POST', url(`/access/extensions/${id}/${verb}`), { token: tokens[who]!, body });
+    const extensionOf = (id: string) =>
+      expectStatus<ExtensionView>(t, 200, 'GET', url(`/access/extensions/${id}`));
+    const extensionRows = async () =>
+      (await t.gh.store.db.selectFrom('access_extensions').select('id').execute()).length;
+    /** A production grant for `who`, approved by lee and provisioned: at-approval, 1 h. */
+    async function activeGrant(who: string): Promise<GrantView> {
+      const request = await created(who, { duration: '1h' });
+      const approved = await act('lee', request.id, 'approve', { comment: 'ok' });
+      expect(approved.statusCode).toBe(200);
+      await runner.runDue();
+      const grantId = approved.json<RequestView>().grant!.id;
+      const grant = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${grantId}`));
+      expect(grant.status).toBe('active');
+      return grant;
+    }
+
+    it('an extension the policy wants reviewed waits for a reviewer; approved, the reaper and the native expiry move', async () => {
+      const grant = await activeGrant('lara');
+      const end = new Date(grant.notAfter!).getTime();
+      const asked = await extend('lara', grant.id, { duration: '1h' });
+      expect(asked.statusCode, asked.body).toBe(201);
+      const pending = asked.json<ExtensionView>();
+      expect(pending).toMatchObject({ status: 'pending-approval', extendBy: '1h', requester: user('lara') });
+      // nothing moves before the review; the review window ends with the lease at the latest
+      expect(pending.grant.notAfter).toBe(grant.notAfter);
+      expect(new Date(pending.reviewDeadline!).getTime()).toBe(end);
+      expect(new Date(pending.notAfter).getTime()).toBe(end + H);
+      // one pending extension per grant
+      expect((await extend('lara', grant.id, { duration: '30m' })).statusCode).toBe(409);
+      // reviewers see it among those awaiting review; another requester does not
+      const queue = await expectStatus<{ items: ExtensionView[] }>(
+        t,
+        200,
+        'GET',
+        url('/access/extensions?status=pending-approval'),
+        { token: tokens.lee },
+      );
+      expect(queue.items.map((e) => e.id)).toContain(pending.id);
+      const others = await expectStatus<{ items: ExtensionView[] }>(
+        t,
+        200,
+        'GET',
+        url('/access/extensions'),
+        {
+          token: tokens.eve,
+        },
+      );
+      expect(others.items.map((e) => e.id)).not.toContain(pending.id);
+
+      const self = await review('lara', pending.id, 'approve');
+      expect(self.statusCode).toBe(403);
+      expect(self.json<{ message: string }>().message).toMatch(/cannot review your own extension/);
+      expect((await review('nat', pending.id, 'approve')).statusCode).toBe(403);
+      expect((await review('eve', pending.id, 'approve')).statusCode).toBe(403);
+      const approved = await review('lee', pending.id, 'approve', { comment: 'fine' });
+      expect(approved.statusCode, approved.body).toBe(200);
+      expect(approved.json<ExtensionView>()).toMatchObject({
+        status: 'approved',
+        tally: { approvers: 1, satisfied: true },
+        reviews: [{ reviewer: user('lee'), verdict: 'approve', comment: 'fine' }],
+      });
+      expect(new Date(approved.json<ExtensionView>().grant.notAfter!).getTime()).toBe(end + H);
+      expect((await review('lou', pending.id, 'approve')).statusCode).toBe(409);
+
+      // the target's own expiry follows
+      await runner.runDue();
+      expect(target.accounts.get(grant.account)?.validUntil.getTime()).toBe(end + H);
+      // and the reaper: still active past the old end, revoked at the new one
+      clock.advance(end - clock.now().getTime() + 1000);
+      await runner.runDue();
+      expect((await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${grant.id}`))).status).toBe(
+        'active',
+      );
+      expect(target.accounts.has(grant.account)).toBe(true);
+      clock.advance(H);
+      await runner.runDue();
+      expect(await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${grant.id}`))).toMatchObject({
+        status: 'revoked',
+        endReason: 'expired',
+      });
+      expect(target.accounts.has(grant.account)).toBe(false);
+      expect(await auditActions(t, 'access-extension', pending.id)).toEqual([
+        'access-extension.requested',
+        'access-extension.approved',
+      ]);
+      expect(await auditActions(t, 'grant', grant.id)).toContain('grant.extended');
+    });
+
+    it('a denied extension leaves the lease; one nobody reviews expires with the grant; the holder may cancel', async () => {
+      const grant = await activeGrant('dana');
+      const first = (await extend('dana', grant.id, { duration: '30m' })).json<ExtensionView>();
+      const bare = await review('lee', first.id, 'deny');
+      expect(bare.statusCode).toBe(400);
+      expect(bare.json<{ message: string }>().message).toMatch(/say why you deny it/i);
+      expect(
+        (await review('lee', first.id, 'deny', { comment: 'finish it tomorrow' })).json<ExtensionView>(),
+      ).toMatchObject({ status: 'denied', grant: { notAfter: grant.notAfter } });
+      expect((await review('lou', first.id, 'approve')).statusCode).toBe(409);
+
+      const second = (await extend('dana', grant.id, { duration: '30m' })).json<ExtensionView>();
+      expect((await review('eve', second.id, 'cancel')).statusCode).toBe(404);
+      expect((await review('dana', second.id, 'cancel')).json<ExtensionView>().status).toBe('cancelled');
+
+      // unreviewed when the lease ends: the reaper ends the grant, the extension expires with it
+      const third = (await extend('dana', grant.id, { duration: '30m' })).json<ExtensionView>();
+      clock.advance(new Date(grant.notAfter!).getTime() - clock.now().getTime());
+      const late = await review('lee', third.id, 'approve');
+      expect(late.statusCode).toBe(409);
+      await runner.runDue();
+      expect(await extensionOf(third.id)).toMatchObject({
+        status: 'expired',
+        grant: { status: 'revoked', notAfter: grant.notAfter },
+      });
+      expect(await auditActions(t, 'access-extension', third.id)).toEqual([
+        'access-extension.requested',
+        'access-extension.expired',
+      ]);
+
+      // revoked early: a pending extension expires in the same transaction
+      const other = await activeGrant('dana');
+      const waiting = (await extend('dana', other.id, { duration: '30m' })).json<ExtensionView>();
+      await expectStatus(t, 200, 'POST', url(`/grants/${other.id}/revoke`), { token: tokens.dana, body: {} });
+      expect((await extensionOf(waiting.id)).status).toBe('expired');
+      expect((await review('lee', waiting.id, 'approve')).statusCode).toBe(409);
+      await runner.runDue();
+    });
+
+    it('bad extension input gets a 4xx that says why, and nothing is recorded', async () => {
+      const grant = await activeGrant('dana');
+      const before = await extensionRows();
+      const cases: [Record<string, unknown>, number, RegExp][] = [
+        [{}, 400, /either duration .* or until/],
+        [{ duration: '30m', until: new Date(Date.now() + 9 * H).toISOString() }, 400, /not both/],
+        [{ duration: '30m', reason: '' }, 400, /give a reason/],
+        [{ duration: 'soon' }, 400, /duration like/],
+        [{ until: 'tomorrow' }, 400, /ISO 8601/],
+        [{ until: new Date(new Date(grant.notAfter!).getTime() - 60_000).toISOString() }, 400, /later time/],
+        [{ duration: '30m', extra: true }, 400, /extra|unrecognized/i],
+      ];
+      for (const [body, status, message] of cases) {
+        const response = await extend('dana', grant.id, body);
+        expect(response.statusCode, JSON.stringify(body)).toBe(status);
+        expect(response.json<{ message: string }>().message, JSON.stringify(body)).toMatch(message);
+      }
+      expect((await extend('eve', grant.id, { duration: '30m' })).statusCode).toBe(404);
+      expect((await extend('lee', grant.id, { duration: '30m' })).statusCode).toBe(403);
+      expect(await extensionRows()).toBe(before);
+      // --until: the new end itself
+      const until = new Date(new Date(grant.notAfter!).getTime() + H / 2);
+      const byTime = (await extend('dana', grant.id, { until: until.toISOString() })).json<ExtensionView>();
+      expect(byTime).toMatchObject({ status: 'pending-approval', extendBy: '30m' });
+      expect(new Date(byTime.notAfter).getTime()).toBe(until.getTime());
+      await expectStatus(t, 200, 'POST', url(`/grants/${grant.id}/revoke`), { token: tokens.dana, body: {} });
+      await runner.runDue();
+    });
   });
 
   it('requesters see only their own; reviewers and auditors see all; admins alone sweep and revoke others’', async () => {

@@ -70,6 +70,17 @@ beforeAll(async () => {
       sourceCidrs: ['192.0.2.254/32'],
     },
   });
+  // this test calls from 127.0.0.1: a jumpbox there, in a region of its own (credentials are shown on
+  // jumpboxes only; accounts stay bound to the fleet region's jumpbox)
+  await expectStatus(t, 201, 'POST', '/api/v1/regions', { body: { name: `${token}-local` } });
+  await expectStatus(t, 201, 'POST', '/api/v1/jumpboxes', {
+    body: {
+      name: `${token}-local-jump`,
+      region: `${token}-local`,
+      address: '127.0.0.1',
+      sourceCidrs: ['127.0.0.1/32'],
+    },
+  });
   dana = await t.operatorToken(`${token}.dana`, ['requester'], ['dev']);
   lee = await t.operatorToken(`${token}.lee`, ['approver'], ['leads']);
   base = await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -132,5 +143,64 @@ describe('gatehouse access and policies (CLI)', () => {
     const swept = await gatehouse(t.adminToken, 'access', 'sweep', '--prefix', `gh_${token}_`);
     expect(swept.stdout).toMatch(/removed 1/);
     expect(target.accounts.size).toBe(0);
+  });
+
+  it('extends through review: the holder asks, a reviewer finds it in the queue and approves', async () => {
+    const requested = await gatehouse(
+      dana,
+      '--json',
+      'access',
+      'request',
+      ...['--asset', `${token}-db`, '--level', 'read-only', '--duration', '1h', '--reason', 'ledger check'],
+    );
+    const { id } = JSON.parse(requested.stdout) as { id: string };
+    expect((await gatehouse(lee, 'access', 'approve', id)).code).toBe(0);
+    await runner.runDue();
+    const grant = (
+      JSON.parse((await gatehouse(dana, '--json', 'access', 'show', id)).stdout) as {
+        grant: { id: string; notAfter: string };
+      }
+    ).grant;
+    const both = await gatehouse(
+      dana,
+      'access',
+      'extend',
+      grant.id,
+      '--for',
+      '30m',
+      '--until',
+      grant.notAfter,
+      '--reason',
+      'x',
+    );
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/either --for <duration> or --until <time>/);
+    const asked = await gatehouse(
+      dana,
+      'access',
+      'extend',
+      grant.id,
+      '--for',
+      '30m',
+      '--reason',
+      'the ledger is long',
+    );
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toMatch(/: pending-approval/);
+    const extensionId = /extension ([0-9a-f-]{36})/.exec(asked.stdout)![1]!;
+    const queue = await gatehouse(lee, 'access', 'extensions', 'list', '--status', 'pending-approval');
+    expect(queue.stdout).toContain(extensionId);
+    const approved = await gatehouse(lee, 'access', 'extensions', 'approve', extensionId, '--comment', 'ok');
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(/: approved/);
+    expect(approved.stdout).toMatch(/approved by .*lee/);
+    const after = JSON.parse(
+      (await gatehouse(dana, '--json', 'access', 'show', '--grant', grant.id)).stdout,
+    ) as {
+      notAfter: string;
+    };
+    expect(new Date(after.notAfter).getTime()).toBe(new Date(grant.notAfter).getTime() + 30 * 60_000);
+    expect((await gatehouse(dana, 'access', 'revoke', grant.id)).code).toBe(0);
+    await runner.runDue();
   });
 });

@@ -15,6 +15,7 @@ import {
   expectStatus,
   runToken,
   type Credential,
+  type ExtensionView,
   type GrantView,
   type RequestView,
 } from './access-support.js';
@@ -373,10 +374,14 @@ describe('access to a PostgreSQL database, end to end', () => {
     await reveal(grant.id);
     const start = new Date(grant.notAfter!).getTime() - H / 2;
     const extend = (duration: string) =>
-      t.call('POST', url(`/grants/${grant.id}/extend`), { token: dana, body: { duration } });
+      t.call('POST', url(`/grants/${grant.id}/extend`), {
+        token: dana,
+        body: { duration, reason: 'the comparison runs long' },
+      });
     const once = await extend('1h');
-    expect(once.statusCode, once.body).toBe(200);
-    expect(new Date(once.json<GrantView>().notAfter!).getTime()).toBe(start + 1.5 * H);
+    expect(once.statusCode, once.body).toBe(201);
+    expect(once.json<ExtensionView>()).toMatchObject({ status: 'approved', autoApproved: true });
+    expect(new Date(once.json<ExtensionView>().grant.notAfter!).getTime()).toBe(start + 1.5 * H);
     await drive();
     const validUntil = async () =>
       (
@@ -387,8 +392,9 @@ describe('access to a PostgreSQL database, end to end', () => {
     expect(await validUntil()).toBe(start + 1.5 * H);
     // 2h30 from the start is over the 2h maximum: capped there
     const capped = await extend('1h');
-    expect(capped.statusCode, capped.body).toBe(200);
-    expect(new Date(capped.json<GrantView>().notAfter!).getTime()).toBe(start + 2 * H);
+    expect(capped.statusCode, capped.body).toBe(201);
+    expect(capped.json<ExtensionView>()).toMatchObject({ status: 'approved', capped: true, extendBy: '30m' });
+    expect(new Date(capped.json<ExtensionView>().grant.notAfter!).getTime()).toBe(start + 2 * H);
     await drive();
     expect(await validUntil()).toBe(start + 2 * H);
     const atMax = await extend('10m');
@@ -397,8 +403,12 @@ describe('access to a PostgreSQL database, end to end', () => {
     expect(await auditActions(t, 'grant', grant.id)).toEqual(expect.arrayContaining(['grant.extended']));
     // someone else may not extend it, nor revoke it unless an admin
     expect(
-      (await t.call('POST', url(`/grants/${grant.id}/extend`), { token: lee, body: { duration: '10m' } }))
-        .statusCode,
+      (
+        await t.call('POST', url(`/grants/${grant.id}/extend`), {
+          token: lee,
+          body: { duration: '10m', reason: 'more' },
+        })
+      ).statusCode,
     ).toBe(403);
     expect(
       (await t.call('POST', url(`/grants/${grant.id}/revoke`), { token: lee, body: {} })).statusCode,
@@ -411,18 +421,38 @@ describe('access to a PostgreSQL database, end to end', () => {
     expect(await roleExists(grant.account)).toBe(false);
   });
 
-  it('an extension the policy would not auto-approve needs a new request', async () => {
+  it('an extension the policy wants reviewed moves VALID UNTIL on the target once a reviewer approves it', async () => {
     const { grant } = await activeGrant('read-only', '1h');
-    const refused = await t.call('POST', url(`/grants/${grant.id}/extend`), {
+    const end = new Date(grant.notAfter!).getTime();
+    const validUntil = async () =>
+      (
+        await admin.query<{ until: Date }>('SELECT rolvaliduntil AS until FROM pg_roles WHERE rolname = $1', [
+          grant.account,
+        ])
+      ).rows[0]?.until.getTime();
+    expect(await validUntil()).toBe(end);
+    const pending = await expectStatus<ExtensionView>(t, 201, 'POST', url(`/grants/${grant.id}/extend`), {
       token: dana,
-      body: { duration: '30m' },
+      body: { until: new Date(end + H).toISOString(), reason: 'the slow query needs a second run' },
     });
-    expect(refused.statusCode).toBe(409);
-    expect(refused.json<{ message: string }>().message).toMatch(/needs approval under policy dev-databases/);
-    expect((await grantOf(grant.id)).notAfter).toBe(grant.notAfter);
+    expect(pending).toMatchObject({ status: 'pending-approval', grant: { notAfter: grant.notAfter } });
+    await drive();
+    expect(await validUntil()).toBe(end);
+    const approved = await expectStatus<ExtensionView>(
+      t,
+      200,
+      'POST',
+      url(`/access/extensions/${pending.id}/approve`),
+      { token: lee, body: { comment: 'ok' } },
+    );
+    expect(approved.status).toBe('approved');
+    expect(new Date(approved.grant.notAfter!).getTime()).toBe(end + H);
+    await drive();
+    expect(await validUntil()).toBe(end + H);
     await expectStatus(t, 200, 'POST', url(`/grants/${grant.id}/revoke`), { token: dana, body: {} });
     await drive();
     expect(await grantOf(grant.id)).toMatchObject({ status: 'revoked', endReason: 'revoked-by-holder' });
+    expect(await roleExists(grant.account)).toBe(false);
   });
 
   it('leaves the audit chain intact', async () => {

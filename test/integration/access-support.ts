@@ -266,6 +266,23 @@ export interface GrantView {
   connection: string | null;
 }
 
+export interface ExtensionView {
+  id: string;
+  grantId: string;
+  status: string;
+  requester: string;
+  reason: string;
+  fromNotAfter: string;
+  notAfter: string;
+  extendBy: string;
+  capped: boolean;
+  reviewDeadline: string | null;
+  reviews: { reviewer: string; verdict: string; comment: string }[];
+  tally: { approvers: number; quorum: number; satisfied: boolean; missingGroups: string[] };
+  autoApproved: boolean;
+  grant: GrantView;
+}
+
 export interface Credential {
   account: string;
   password: string;

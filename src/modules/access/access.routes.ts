@@ -5,6 +5,8 @@ import {
   createRequestBody,
   credentialResponse,
   extendBody,
+  extensionListQuery,
+  extensionResponse,
   grantListQuery,
   grantResponse,
   idParams,
@@ -142,7 +144,8 @@ export function accessRoutes(deps: { access: AccessService }): RoutePlugin {
     app.get(
       '/api/v1/grants/:id/credential',
       {
-        config: { permission: 'access:request' },
+        // a password: only to a caller on a jumpbox, and attempts from one address are limited
+        config: { permission: 'access:request', secret: true, rateLimited: true },
         schema: {
           tags,
           summary:
@@ -183,19 +186,90 @@ export function accessRoutes(deps: { access: AccessService }): RoutePlugin {
         config: { permission: 'access:request' },
         schema: {
           tags,
-          summary: 'Extend a running grant, if the policies would grant the total from its start',
+          summary:
+            'Ask for more time on your running grant: decided by the policies again for the total from its start; approved at once or sent for review',
           params: idParams,
           body: extendBody,
-          response: { 200: grantResponse },
+          response: { 201: extensionResponse },
         },
       },
-      async (request) =>
-        access.extendGrant(
-          contextOf(request),
-          principalOf(request),
-          request.params.id,
-          request.body.duration,
-        ),
+      async (request, reply) =>
+        reply
+          .code(201)
+          .send(
+            await access.requestExtension(
+              contextOf(request),
+              principalOf(request),
+              request.params.id,
+              request.body,
+            ),
+          ),
+    );
+
+    app.get(
+      '/api/v1/access/extensions',
+      {
+        config: { permission: 'access:request' },
+        schema: {
+          tags,
+          summary:
+            'List grant extensions, newest first (your own, or everyone’s for reviewers and admins); status=pending-approval for those awaiting review',
+          querystring: extensionListQuery,
+          response: { 200: pageOf(extensionResponse) },
+        },
+      },
+      async (request) => access.listExtensions(principalOf(request), request.query),
+    );
+
+    app.get(
+      '/api/v1/access/extensions/:id',
+      {
+        config: { permission: 'access:request' },
+        schema: {
+          tags,
+          summary: 'One grant extension, its reviews and its grant',
+          params: idParams,
+          response: { 200: extensionResponse },
+        },
+      },
+      async (request) => access.getExtension(principalOf(request), request.params.id),
+    );
+
+    for (const verdict of ['approve', 'deny'] as const) {
+      app.post(
+        `/api/v1/access/extensions/:id/${verdict}`,
+        {
+          config: { permission: 'access:review' },
+          schema: {
+            tags,
+            summary:
+              verdict === 'approve'
+                ? 'Approve an extension (not your own); the grant runs longer once enough approvers agree'
+                : 'Deny an extension, with a comment; the grant keeps its end',
+            params: idParams,
+            body: reviewBody,
+            response: { 200: extensionResponse },
+          },
+        },
+        async (request) => {
+          const review = verdict === 'approve' ? access.approveExtension : access.denyExtension;
+          return review(contextOf(request), principalOf(request), request.params.id, request.body.comment);
+        },
+      );
+    }
+
+    app.post(
+      '/api/v1/access/extensions/:id/cancel',
+      {
+        config: { permission: 'access:request' },
+        schema: {
+          tags,
+          summary: 'Withdraw an extension awaiting review (its requester or an admin)',
+          params: idParams,
+          response: { 200: extensionResponse },
+        },
+      },
+      async (request) => access.cancelExtension(contextOf(request), principalOf(request), request.params.id),
     );
 
     app.post(

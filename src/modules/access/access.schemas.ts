@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { text, uuid } from '../../platform/validation.js';
 import { ref } from '../inventory/inventory.schemas.js';
 import { durationSchema } from './domain/duration.js';
+import { extensionStatuses } from './domain/extension-machine.js';
 import { grantStatuses } from './domain/grant-machine.js';
 import { permissionLevel } from './domain/policy-schema.js';
 import { requestStatuses } from './domain/request-machine.js';
@@ -44,8 +45,22 @@ export const revokeBody = z
   .default({});
 
 export const extendBody = z
-  .object({ duration: durationSchema.describe('How much longer, like "30m"') })
-  .strict();
+  .object({
+    duration: durationSchema.optional().describe('How much longer, like "30m" (or give until)'),
+    until: z.iso
+      .datetime({ offset: true, message: 'give the new end as an ISO 8601 time, like 2026-03-02T18:00:00Z' })
+      .transform((v) => new Date(v))
+      .optional()
+      .describe('The new end of the grant (or give duration)'),
+    reason: text(1000)
+      .min(1, 'give a reason: why the work needs more time')
+      .describe('Why the work needs more time: reviewers see it'),
+  })
+  .strict()
+  .refine((b) => (b.duration === undefined) !== (b.until === undefined), {
+    message: 'give either duration (how much longer) or until (the new end), not both',
+  });
+export type ExtendInput = z.output<typeof extendBody>;
 
 export const sweepBody = z
   .object({
@@ -74,6 +89,15 @@ export const requestListQuery = z
   .object({ ...pageQuery, status: z.enum(requestStatuses).optional(), asset: ref.optional() })
   .strict();
 export type RequestListQuery = z.output<typeof requestListQuery>;
+
+export const extensionListQuery = z
+  .object({
+    ...pageQuery,
+    status: z.enum(extensionStatuses).optional(),
+    grant: uuid.optional().describe('Only extensions of this grant'),
+  })
+  .strict();
+export type ExtensionListQuery = z.output<typeof extensionListQuery>;
 
 export const grantListQuery = z
   .object({ ...pageQuery, status: z.enum(grantStatuses).optional(), asset: ref.optional() })
@@ -164,6 +188,34 @@ export const requestResponse = z.object({
   grant: grantResponse.nullable(),
 });
 export type RequestView = z.infer<typeof requestResponse>;
+
+export const extensionResponse = z.object({
+  id: z.string(),
+  grantId: z.string(),
+  asset: z.string(),
+  account: z.string(),
+  requester: z.string(),
+  requesterId: z.string(),
+  reason: z.string(),
+  status: z.enum(extensionStatuses),
+  policy: z.string(),
+  policyVersion: z.number(),
+  fromNotAfter: z.date().describe('Where the grant ended when the extension was asked for'),
+  notAfter: z.date().describe('Where the grant ends once the extension is approved'),
+  extendBy: z.string(),
+  capped: z.boolean().describe('Shortened to the policy maximum'),
+  approvals: requestResponse.shape.approvals,
+  tally: requestResponse.shape.tally,
+  reviewDeadline: z.date().nullable(),
+  reviews: z.array(reviewResponse),
+  autoApproved: z.boolean(),
+  breakGlass: z.boolean(),
+  decidedAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  grant: grantResponse,
+});
+export type ExtensionView = z.infer<typeof extensionResponse>;
 
 export const credentialResponse = z.object({
   grantId: z.string(),

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { createConnectorSet, type PoolSettings } from '../../adapters/connectors/index.js';
 import { z } from 'zod';
 import type { Clock, Ids } from '../../platform/clock.js';
 import type { SecretBox } from '../../platform/crypto.js';
@@ -13,11 +14,12 @@ import type { PasswordPolicy } from './domain/password.js';
 import { requestStore } from './access.store.js';
 import { grantStore } from './grant.store.js';
 import { createGrantJobs } from './grant.jobs.js';
+import { createExtensionService } from './extension.service.js';
 import { createGrantService } from './grant.service.js';
 import { createPolicyService } from './policy.service.js';
 import { createRequestService } from './request.service.js';
 import { createSweeper } from './sweep.js';
-import { defaultConnectors, type AccessInventory, type ConnectorLookup } from './targets.js';
+import type { AccessInventory, ConnectorLookup } from './targets.js';
 import { noTickets, type AccessTickets } from './tickets.js';
 import { createTransitions, jobKinds, type AlertKind } from './transitions.js';
 import { createPresenter } from './views.js';
@@ -39,7 +41,10 @@ export interface AccessServiceDeps {
   logger: Logger;
   metrics?: Registry;
   tickets?: AccessTickets;
+  /** Stand-in connectors (tests); otherwise a connector set pooling admin connections per target. */
   connectors?: ConnectorLookup;
+  /** Bounds of those pools (default: defaultPoolSettings). */
+  connectorPools?: PoolSettings;
   limits?: GrantLimits;
   passwordPolicy?: PasswordPolicy;
   sweep?: {
@@ -92,6 +97,7 @@ function accessMetrics(
 
 const grantPayload = z.object({ grantId: z.guid() });
 const requestPayload = z.object({ requestId: z.guid() });
+const extensionPayload = z.object({ extensionId: z.guid() });
 const sweepPayload = z.object({
   prefix: z
     .string()
@@ -112,7 +118,9 @@ export function createAccessService(deps: AccessServiceDeps) {
   const { db } = deps.store;
   const { clock, logger } = deps;
   const tickets = deps.tickets ?? noTickets;
-  const connectors = deps.connectors ?? defaultConnectors;
+  // pooled admin connections per target, closed by close(); injected connectors are the caller's own
+  const connectorSet = deps.connectors ? undefined : createConnectorSet(deps.connectorPools);
+  const connectors: ConnectorLookup = deps.connectors ?? ((engine) => connectorSet!.connectorFor(engine));
   const limits = deps.limits ?? defaultGrantLimits;
   const sweepPrefix = deps.sweep?.prefix ?? 'gh_';
   const sweepInterval = deps.sweep?.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
@@ -154,10 +162,20 @@ export function createAccessService(deps: AccessServiceDeps) {
     clock,
     secrets: deps.secrets,
     inventory: deps.inventory,
+    transitions,
+    present,
+  });
+  const extensions = createExtensionService({
+    store: deps.store,
+    clock,
+    ids: deps.ids,
+    audit: deps.audit,
+    inventory: deps.inventory,
     tickets,
     policies,
     transitions,
     present,
+    logger,
     alert,
   });
   const grantJobs = createGrantJobs({
@@ -194,10 +212,15 @@ export function createAccessService(deps: AccessServiceDeps) {
     [jobKinds.revoke]: (job) => grantJobs.revoke(payloadOf(grantPayload, job).grantId),
     [jobKinds.setExpiry]: (job) => grantJobs.setExpiry(payloadOf(grantPayload, job).grantId),
     [jobKinds.expireRequest]: (job) => requests.expireRequest(payloadOf(requestPayload, job).requestId),
+    [jobKinds.expireExtension]: (job) =>
+      extensions.expireExtension(payloadOf(extensionPayload, job).extensionId),
     [jobKinds.sweep]: async (job) => {
       const { prefix, periodic } = payloadOf(sweepPayload, job);
       // the periodic run also re-arms work in flight whose job was lost (failed for good, or deleted)
-      if (periodic) await grantJobs.resume();
+      if (periodic) {
+        await grantJobs.resume();
+        await extensions.resume();
+      }
       await sweeper(sweeperCtx, prefix ?? sweepPrefix);
       return periodic ? { requeueAt: new Date(clock.now().getTime() + sweepInterval) } : undefined;
     },
@@ -207,15 +230,21 @@ export function createAccessService(deps: AccessServiceDeps) {
     policies,
     ...requests,
     ...grants,
+    ...extensions,
     /** Runs the orphan sweeper now, for an admin (API, CLI). */
     sweep: (ctx: RequestContext, prefix?: string) => sweeper(ctx, prefix ?? sweepPrefix),
-    resume: () => grantJobs.resume(),
+    async resume() {
+      const resumed = await grantJobs.resume();
+      await extensions.resume();
+      return resumed;
+    },
     /**
      * On start: resume work in flight, sweep once now (a restored store's unknown accounts must not wait
      * for the periodic run), and make sure the periodic sweep is scheduled.
      */
     async start(): Promise<void> {
       await grantJobs.resume();
+      await extensions.resume();
       const startupSweep = await startupSweepDue();
       await db.transaction().execute(async (tx) => {
         if (startupSweep) {
@@ -237,6 +266,10 @@ export function createAccessService(deps: AccessServiceDeps) {
       });
     },
     jobHandlers,
+    /** Closes the admin connections to targets (after the job runner stopped). */
+    close: async (): Promise<void> => {
+      await connectorSet?.close();
+    },
   };
 }
 

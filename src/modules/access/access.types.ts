@@ -1,4 +1,5 @@
 import type { AccessRequestState } from './domain/request-machine.js';
+import type { ExtensionState } from './domain/extension-machine.js';
 import type { GrantState } from './domain/grant-machine.js';
 import type { GrantTerms } from './domain/policy.js';
 import type { PermissionLevel } from './domain/types.js';
@@ -69,3 +70,20 @@ export const seesAll = (caller: Caller): boolean =>
   caller.permissions.has('access:read') ||
   caller.permissions.has('access:review') ||
   caller.permissions.has('access:admin');
+
+/** An extension of a grant as stored: what was asked, what the policy decided, and the machine's state. */
+export interface ExtensionRecord {
+  id: string;
+  grantId: string;
+  requesterUsername: string;
+  reason: string;
+  policy: string;
+  policyVersion: number;
+  /** True when the time asked for was shortened to the policy maximum. */
+  capped: boolean;
+  state: ExtensionState;
+  /** Usernames of the reviewers, by reviewer id. */
+  reviewerNames: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+}

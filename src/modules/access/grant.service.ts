@@ -2,31 +2,21 @@ import { pageOf } from '../../platform/paging.js';
 import type { Clock } from '../../platform/clock.js';
 import type { SecretBox } from '../../platform/crypto.js';
 import type { Store, Tx } from '../../platform/db/store.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import type { RequestContext } from '../audit/audit.types.js';
-import { formatDuration } from './domain/duration.js';
-import { evaluateExtension } from './domain/lease.js';
-import type { AccessRequestInput, TicketFacts } from './domain/policy.js';
+import type { TicketFacts } from './domain/policy.js';
 import type { CredentialView, GrantListQuery, GrantView } from './access.schemas.js';
 import { requestStore } from './access.store.js';
 import { seesAll, type AccessRequestRecord, type Caller, type GrantRecord } from './access.types.js';
 import { grantStore } from './grant.store.js';
-import type { PolicyService } from './policy.service.js';
-import type { AccessTickets } from './tickets.js';
-import {
-  accessTargetOf,
-  connectionLine,
-  databaseOf,
-  provisionable,
-  type AccessInventory,
-} from './targets.js';
+import { connectionLine, databaseOf, provisionable, type AccessInventory } from './targets.js';
 import { grantRefusal } from './refusals.js';
-import { lockGrant, passwordContext, type AlertKind, type Transitions } from './transitions.js';
+import { lockGrant, passwordContext, type Transitions } from './transitions.js';
 import type { Presenter } from './views.js';
 
 /**
- * Grants as their holder and admins act on them: show, reveal the credential once, revoke early,
- * extend through the policy again; and the revocations a ticket's close calls for.
+ * Grants as their holder and admins act on them: show, reveal the credential once, revoke early; and
+ * the revocations a ticket's close calls for (extensions: extension.service.ts).
  */
 
 export interface GrantServiceDeps {
@@ -34,11 +24,8 @@ export interface GrantServiceDeps {
   clock: Clock;
   secrets: Pick<SecretBox, 'open'>;
   inventory: AccessInventory;
-  tickets: AccessTickets;
-  policies: Pick<PolicyService, 'current'>;
   transitions: Transitions;
   present: Presenter;
-  alert(kind: AlertKind, details: Record<string, unknown>): void;
 }
 
 export function createGrantService(deps: GrantServiceDeps) {
@@ -58,23 +45,6 @@ export function createGrantService(deps: GrantServiceDeps) {
     if (grant.holderId !== caller.operatorId) {
       throw new ForbiddenError(`Only the grant's holder, ${request.requesterUsername}, can ${what}`);
     }
-  }
-
-  async function originalRequest(request: AccessRequestRecord, caller: Caller) {
-    const asset = provisionable(await deps.inventory.getAsset(request.assetId));
-    const ticket = request.ticket ? await deps.tickets.lookup(request.ticket) : null;
-    const original: AccessRequestInput = {
-      // today's groups: an extension meets today's policies for who the holder is now
-      requester: { id: caller.operatorId, username: caller.username, groups: caller.groups },
-      asset: await accessTargetOf(deps.inventory, asset),
-      level: request.level,
-      durationMs: request.durationMs,
-      reason: request.reason,
-      ticketId: request.ticket,
-      fileTransfer: request.fileTransfer,
-      breakGlass: request.breakGlass,
-    };
-    return { original, ticket };
   }
 
   return {
@@ -170,71 +140,6 @@ export function createGrantService(deps: GrantServiceDeps) {
           { request, removal: 'enqueue', details: comment ? { comment } : {} },
         );
         if (!result.ok) throw grantRefusal(result.error);
-        return result.grant;
-      });
-      return deps.present.grant(grant);
-    },
-
-    /** More time on a running grant, if today's policies would grant the total from its start. */
-    async extendGrant(
-      ctx: RequestContext,
-      caller: Caller,
-      id: string,
-      extendByMs: number,
-    ): Promise<GrantView> {
-      const peek = await grantStore.byId(db, id);
-      const peekRequest = peek && (await requestStore.byId(db, peek.requestId));
-      if (!peek || !peekRequest || (!seesAll(caller) && peek.holderId !== caller.operatorId)) {
-        throw new NotFoundError('Grant', id);
-      }
-      const { original, ticket } = await originalRequest(peekRequest, caller);
-      const { policies } = await deps.policies.current();
-      const grant = await db.transaction().execute(async (tx) => {
-        const { grant, request } = await lockVisible(tx, id, caller);
-        holderOnly(grant, request, caller, 'extend it');
-        const now = clock.now();
-        const decision = evaluateExtension(policies, original, grant.state.lease, extendByMs, {
-          now,
-          ticket,
-        });
-        switch (decision.outcome) {
-          case 'refused':
-            throw new ValidationError(
-              `Extension refused: ${decision.reasons.map((r) => r.message).join('; ')}`,
-              { details: { reasons: decision.reasons } },
-            );
-          case 'needs-approval':
-            throw new ConflictError(
-              `Extending to ${decision.notAfter.toISOString()} needs approval under policy ${decision.policy}; ` +
-                'submit a new request for the extra time',
-              {
-                details: { reason: 'needs-approval', policy: decision.policy, approvals: decision.approvals },
-              },
-            );
-          case 'auto-approved':
-          case 'break-glass':
-            break;
-        }
-        const result = await transitions.applyGrant(
-          tx,
-          ctx,
-          grant,
-          { type: 'extend', notAfter: decision.notAfter, maxDurationMs: decision.maxDurationMs, at: now },
-          {
-            request,
-            removal: 'enqueue',
-            details: {
-              policy: decision.policy,
-              outcome: decision.outcome,
-              extendedBy: formatDuration(extendByMs),
-              capped: decision.capped,
-            },
-          },
-        );
-        if (!result.ok) throw grantRefusal(result.error);
-        if (decision.outcome === 'break-glass') {
-          deps.alert('break-glass-opened', { grantId: grant.id, extension: true });
-        }
         return result.grant;
       });
       return deps.present.grant(grant);

@@ -4,6 +4,7 @@ import {
   ValidationError,
   type GatehouseError,
 } from '../../platform/errors.js';
+import type { ExtensionRefusalCode } from './domain/extension-machine.js';
 import type { GrantRefusalCode } from './domain/grant-machine.js';
 import type { RequestRefusalCode } from './domain/request-machine.js';
 import type { Refusal } from './domain/types.js';
@@ -39,6 +40,20 @@ const grantStatus: Record<GrantRefusalCode, 'conflict' | 'validation'> = {
   'grant-ended': 'conflict',
 };
 
+const extensionStatus: Record<ExtensionRefusalCode, 'forbidden' | 'conflict' | 'validation'> = {
+  refused: 'forbidden',
+  'self-review': 'forbidden',
+  'not-an-approver': 'forbidden',
+  'not-your-extension': 'forbidden',
+  'comment-required': 'validation',
+  'already-reviewed': 'conflict',
+  'review-window-closed': 'conflict',
+  'already-decided': 'conflict',
+  'not-pending': 'conflict',
+  'not-yet-due': 'conflict',
+  'extension-closed': 'conflict',
+};
+
 const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1);
 
 /** A refused transition as the error the caller sees: the machine's message, its code in details. */
@@ -57,3 +72,5 @@ export function refusalError(
 export const requestRefusal = (r: Refusal<RequestRefusalCode>) => refusalError(r, requestStatus[r.code]);
 export const grantRefusal = (r: Refusal<GrantRefusalCode>, extra: Record<string, unknown> = {}) =>
   refusalError(r, grantStatus[r.code], extra);
+export const extensionRefusal = (r: Refusal<ExtensionRefusalCode>) =>
+  refusalError(r, extensionStatus[r.code]);

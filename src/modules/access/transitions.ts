@@ -32,6 +32,7 @@ export const jobKinds = {
   revoke: 'grant.revoke',
   setExpiry: 'grant.set-expiry',
   expireRequest: 'request.expire',
+  expireExtension: 'extension.expire',
   sweep: 'access.sweep',
 } as const;
 
@@ -70,8 +71,14 @@ export async function lockGrant(
   return request && grant ? { request, grant } : undefined;
 }
 
+/** Hears a grant start ending (revoking, or revoked without an account), in that transaction. */
+export type GrantEndingListener = (tx: Tx, ctx: RequestContext, grant: GrantRecord) => Promise<void>;
+
+const endingStatuses: ReadonlySet<string> = new Set(['revoking', 'revocation_failed', 'revoked', 'failed']);
+
 export function createTransitions(deps: TransitionDeps) {
   const { clock, audit, jobs, logger } = deps;
+  const endingListeners: GrantEndingListener[] = [];
 
   const grantDetails = (grant: GrantRecord, request: AccessRequestRecord) => ({
     asset: request.assetName,
@@ -122,6 +129,15 @@ export function createTransitions(deps: TransitionDeps) {
     });
   }
 
+  async function enqueueExtensionExpiry(tx: Tx, extensionId: string, deadline: Date) {
+    await jobs.enqueue(tx, {
+      kind: jobKinds.expireExtension,
+      payload: { extensionId },
+      runAt: deadline,
+      dedupeKey: `extension.expire:${extensionId}`,
+    });
+  }
+
   interface GrantOptions {
     request: AccessRequestRecord;
     /** 'enqueue' (services): a removal becomes a job; 'caller' (jobs): it is returned to run inline. */
@@ -155,6 +171,9 @@ export function createTransitions(deps: TransitionDeps) {
       ...(alert ? { revocationFailed: alert.raised } : {}),
     };
     await grantStore.update(tx, next);
+    if (endingStatuses.has(t.state.status) && !endingStatuses.has(grant.state.status)) {
+      for (const listener of endingListeners) await listener(tx, ctx, next);
+    }
     let request = options.request;
     const outside: OutsideEffect[] = [];
     for (const effect of t.effects) {
@@ -340,6 +359,10 @@ export function createTransitions(deps: TransitionDeps) {
   }
 
   return {
+    /** Called in the transaction of every grant that starts ending (pending extensions expire with it). */
+    onGrantEnding(listener: GrantEndingListener): void {
+      endingListeners.push(listener);
+    },
     applyGrant,
     applyRequest,
     runRequestEffects,
@@ -347,6 +370,7 @@ export function createTransitions(deps: TransitionDeps) {
     scheduleExpiry,
     enqueueProvisioning,
     enqueueRequestExpiry,
+    enqueueExtensionExpiry,
   };
 }
 

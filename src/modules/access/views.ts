@@ -1,8 +1,9 @@
 import type { Asset } from '../inventory/inventory.schemas.js';
 import { formatDuration } from './domain/duration.js';
+import { extensionTally } from './domain/extension-machine.js';
 import { tallyOf } from './domain/request-machine.js';
-import type { GrantView, RequestView } from './access.schemas.js';
-import type { AccessRequestRecord, GrantRecord } from './access.types.js';
+import type { ExtensionView, GrantView, RequestView } from './access.schemas.js';
+import type { AccessRequestRecord, ExtensionRecord, GrantRecord } from './access.types.js';
 import { connectionLine, provisionable } from './targets.js';
 
 /** Records as the API shows them: names next to ids, no sealed secret, the connection line while usable. */
@@ -81,6 +82,48 @@ export function requestView(request: AccessRequestRecord, grant: GrantView | nul
     issuedAt: s.issuedAt,
     createdAt: request.createdAt,
     updatedAt: request.updatedAt,
+    grant,
+  };
+}
+
+export function extensionView(extension: ExtensionRecord, grant: GrantView): ExtensionView {
+  const s = extension.state;
+  return {
+    id: extension.id,
+    grantId: extension.grantId,
+    asset: grant.asset,
+    account: grant.account,
+    requester: extension.requesterUsername,
+    requesterId: s.requesterId,
+    reason: extension.reason,
+    status: s.status,
+    policy: extension.policy,
+    policyVersion: extension.policyVersion,
+    fromNotAfter: s.fromNotAfter,
+    notAfter: s.notAfter,
+    extendBy: formatDuration(s.notAfter.getTime() - s.fromNotAfter.getTime()),
+    capped: extension.capped,
+    approvals: {
+      quorum: s.approvals.quorum,
+      approverGroups: [...s.approvals.approverGroups],
+      requiredGroups: [...s.approvals.requiredGroups],
+    },
+    tally: extensionTally(s),
+    reviewDeadline: s.reviewDeadline,
+    reviews: s.reviews.map((r) => ({
+      reviewer: extension.reviewerNames[r.reviewerId] ?? r.reviewerId,
+      reviewerId: r.reviewerId,
+      verdict: r.verdict,
+      comment: r.comment,
+      at: r.at,
+      countedFor: r.countedFor,
+      afterDecision: r.afterDecision,
+    })),
+    autoApproved: s.autoApproved,
+    breakGlass: s.breakGlass,
+    decidedAt: s.decidedAt,
+    createdAt: extension.createdAt,
+    updatedAt: extension.updatedAt,
     grant,
   };
 }
