@@ -9,7 +9,12 @@ export interface ApiClientOptions {
 export function createApiClient(options: ApiClientOptions) {
   const base = options.url.replace(/\/+$/, '');
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    as: 'parsed' | 'bytes' = 'parsed',
+  ): Promise<T> {
     if (!options.token) {
       throw new GatehouseError(
         'unauthenticated',
@@ -32,6 +37,7 @@ export function createApiClient(options: ApiClientOptions) {
         `Cannot reach Gatehouse at ${base} (${(error as Error).message}); is \`gatehouse serve\` running? Set GATEHOUSE_URL or --url otherwise`,
       );
     }
+    if (as === 'bytes' && response.ok) return Buffer.from(await response.arrayBuffer()) as T;
     const text = await response.text();
     const parsed: unknown =
       text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
@@ -51,6 +57,9 @@ export function createApiClient(options: ApiClientOptions) {
     delete: <T>(path: string) => request<T>('DELETE', path),
     /** Raw response body (exports). */
     text: (path: string) => request<string>('GET', path),
+    put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
+    /** Raw response bytes (binary downloads such as evidence packs). */
+    bytes: (path: string) => request<Buffer>('GET', path, undefined, 'bytes'),
   };
 }
 

@@ -12,6 +12,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
 import { registerTickets } from './commands/tickets.js';
+import { registerCompliance } from './commands/compliance.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -48,5 +49,6 @@ Start here:
   registerAccess(program);
   registerPolicies(program);
   registerHarden(program);
+  registerCompliance(program);
   return program;
 }

@@ -1,0 +1,69 @@
+/**
+ * The one table of which audit event actions each automated control reads. The controls are computed
+ * from the audit log only, so evidence is exactly what the hash chain proves. Network (CC6.6) and
+ * hardening (CC7.1, CC8.1) actions are named here ahead of their modules: if the names they emit
+ * differ, this table is the only thing to change.
+ */
+
+export const automatedTestIds = [
+  'access-grants',
+  'role-changes',
+  'network-changes',
+  'host-scans',
+  'change-records',
+] as const;
+export type AutomatedTestId = (typeof automatedTestIds)[number];
+
+export const controlActions = {
+  /** CC6.1, CC6.2: every grant had a ticket, someone else's approval (or break-glass reviewed after), and ended on time. */
+  'access-grants': {
+    grantCreated: ['grant.created'],
+    grantExtended: ['grant.extended'],
+    grantEnded: ['grant.revoked', 'grant.failed'],
+    /** A reviewer's approval of a request (the actor is the reviewer). */
+    approved: ['access-request.reviewed', 'access-request.approved'],
+    autoApproved: ['access-request.auto-approved'],
+    breakGlassOpened: ['break-glass.opened'],
+    /** A reviewer's review after the fact that accepts the break-glass access. */
+    breakGlassReviewed: ['break-glass.reviewed', 'break-glass.accepted'],
+    breakGlassRejected: ['break-glass.rejected'],
+  },
+  /** CC6.3: an operator's roles set or changed by an admin, never by the operator themself. */
+  'role-changes': {
+    roleChanges: ['operator.created', 'operator.roles-changed'],
+  },
+  /** CC6.6: customer network rule changes carry a ticket and passed the checks; drift is found and corrected. */
+  'network-changes': {
+    ruleChanges: ['network-rule.created', 'network-rule.updated', 'network-rule.deleted'],
+    driftDetected: ['network.drift-detected'],
+    driftCorrected: ['network.drift-corrected'],
+  },
+  /** CC7.1: in-scope hosts scanned within their frequency; exceptions current. */
+  'host-scans': {
+    hostInScope: ['hardening.host-enrolled'],
+    hostOutOfScope: ['hardening.host-withdrawn'],
+    scanCompleted: ['hardening.scan-completed'],
+    exceptionGranted: ['hardening.exception-granted'],
+    exceptionRevoked: ['hardening.exception-revoked'],
+  },
+  /** CC8.1: system network rules and hardening baselines changed with an author and a reviewer. */
+  'change-records': {
+    changes: ['network.system-rules-changed', 'hardening.baseline-changed'],
+  },
+} as const satisfies Record<AutomatedTestId, Record<string, readonly string[]>>;
+
+/** Every action any automated control reads, to fetch the populations in one pass over the log. */
+export const allControlActions: ReadonlySet<string> = new Set(
+  Object.values(controlActions).flatMap((groups): string[] =>
+    Object.values(groups as Record<string, readonly string[]>).flat(),
+  ),
+);
+
+/** The criteria each built-in test gives evidence for (the default controls name them too). */
+export const testCriteria: Record<AutomatedTestId, string[]> = {
+  'access-grants': ['CC6.1', 'CC6.2'],
+  'role-changes': ['CC6.3'],
+  'network-changes': ['CC6.6'],
+  'host-scans': ['CC7.1'],
+  'change-records': ['CC8.1'],
+};
