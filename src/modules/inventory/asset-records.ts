@@ -1,7 +1,7 @@
 import type { SecretBox } from '../../platform/crypto.js';
 import { ValidationError } from '../../platform/errors.js';
 import type { AssetRecord } from './asset.store.js';
-import type { AdminCredential, CreateAssetInput } from './inventory.schemas.js';
+import type { AdminCredential, AutomationCredential, CreateAssetInput } from './inventory.schemas.js';
 import type { References } from './references.js';
 import { unknownReference } from './service-support.js';
 
@@ -16,6 +16,20 @@ export function sealCredential(
   return secrets.seal(
     JSON.stringify({ username: credential.username, password: credential.password }),
     credentialContext(assetId),
+  );
+}
+
+/** A server's automation credential is sealed under its own context: it never opens as an admin one. */
+export const automationContext = (assetId: string) => `asset:${assetId}:automation`;
+
+export function sealAutomationCredential(
+  secrets: Pick<SecretBox, 'seal'>,
+  assetId: string,
+  credential: AutomationCredential,
+): string {
+  return secrets.seal(
+    JSON.stringify({ username: credential.username, privateKey: credential.privateKey }),
+    automationContext(assetId),
   );
 }
 
@@ -115,6 +129,11 @@ export function assetRecord(
       host: null,
       port: null,
       sealedAdminCredential: null,
+      sshPort: input.sshPort ?? null,
+      sealedAutomationCredential: input.automationCredential
+        ? sealAutomationCredential(secrets, id, input.automationCredential)
+        : null,
+      hostKeys: input.hostKeys ?? [],
     };
   }
   return {

@@ -5,7 +5,9 @@ import {
   assetRecord,
   credentialContext,
   resolveGroups,
+  automationContext,
   resolvePlacement,
+  sealAutomationCredential,
   sealCredential,
 } from './asset-records.js';
 import { assetStore, type AssetFilters } from './asset.store.js';
@@ -13,7 +15,9 @@ import { assetDetails, assetGroupDetails, updateDetails } from './audit-details.
 import { pageRequest, toPage } from './domain/paging.js';
 import {
   adminCredential as adminCredentialSchema,
+  automationCredential as automationCredentialSchema,
   type AdminCredential,
+  type AutomationCredential,
   type Asset,
   type AssetGroup,
   type AssetListQuery,
@@ -35,8 +39,9 @@ import {
 } from './service-support.js';
 
 const DATABASE_ONLY = ['engine', 'host', 'port', 'adminCredential'] as const;
+const SERVER_ONLY = ['os', 'sshPort', 'automationCredential', 'hostKeys'] as const;
 const UPDATE_FIELDS =
-  'name, customer, environment, region, machineType, labels, groups, os, address, engine, host, port, adminCredential';
+  'name, customer, environment, region, machineType, labels, groups, os, address, engine, host, port, adminCredential, sshPort, automationCredential, hostKeys';
 
 /** Refuses fields that do not apply to the asset's kind, naming the field. */
 function checkKindFields(asset: Asset, patch: UpdateAssetInput): void {
@@ -52,10 +57,13 @@ function checkKindFields(asset: Asset, patch: UpdateAssetInput): void {
         details: { field: 'address' },
       });
     }
-  } else if (patch.os !== undefined) {
-    throw new ValidationError(`os: applies to server assets only; '${asset.name}' is a database`, {
-      details: { field: 'os' },
-    });
+  } else {
+    const wrong = SERVER_ONLY.find((field) => patch[field] !== undefined);
+    if (wrong) {
+      throw new ValidationError(`${wrong}: applies to server assets only; '${asset.name}' is a database`, {
+        details: { field: wrong },
+      });
+    }
   }
 }
 
@@ -70,8 +78,13 @@ export async function patchAsset(
   patch: UpdateAssetInput,
 ): Promise<{ asset: Asset; changed: string[] }> {
   checkKindFields(current, patch);
-  const { adminCredential, groups: groupNames, ...plain } = patch;
-  const changed = changedFields(plain, current);
+  const { adminCredential, automationCredential, groups: groupNames, ...plain } = patch;
+  const changed = changedFields(
+    { ...plain, sshPort: plain.sshPort === null ? 22 : plain.sshPort, hostKeys: plain.hostKeys ?? undefined },
+    current,
+  );
+  if (plain.hostKeys === null && current.kind === 'server' && current.hostKeys.length > 0)
+    changed.push('hostKeys');
   const currentGroups = new Set(current.groups);
   const wantedGroups = groupNames ? new Set(groupNames) : undefined;
   if (
@@ -83,6 +96,9 @@ export async function patchAsset(
   const hasCredential = current.kind === 'database' && current.hasAdminCredential;
   if (adminCredential !== undefined && (adminCredential !== null || hasCredential))
     changed.push('adminCredential');
+  const hasAutomation = current.kind === 'server' && current.hasAutomationCredential;
+  if (automationCredential !== undefined && (automationCredential !== null || hasAutomation))
+    changed.push('automationCredential');
   if (changed.length === 0) return { asset: current, changed };
 
   const customer = patch.customer !== undefined ? patch.customer : current.customer;
@@ -123,6 +139,14 @@ export async function patchAsset(
             : adminCredential === null
               ? null
               : sealCredential(deps.secrets, current.id, adminCredential),
+        sshPort: patch.sshPort,
+        sealedAutomationCredential:
+          automationCredential === undefined
+            ? undefined
+            : automationCredential === null
+              ? null
+              : sealAutomationCredential(deps.secrets, current.id, automationCredential),
+        hostKeys: patch.hostKeys === undefined ? undefined : (patch.hostKeys ?? []),
         updatedAt: deps.clock.now(),
       }),
     `An asset named '${patch.name ?? current.name}' already exists; choose another name`,
@@ -278,6 +302,27 @@ export function createAssetService(deps: InventoryServiceDeps) {
         );
       }
       return adminCredentialSchema.parse(JSON.parse(deps.secrets.open(sealed, credentialContext(asset.id))));
+    },
+
+    /**
+     * The automation credential of a server, decrypted: for the linux-ssh connector. Not an API route;
+     * callers record their own use of it (the grant they provision is audited).
+     */
+    revealAutomationCredential: async (
+      assetRef: string,
+      executor: Executor = db,
+    ): Promise<AutomationCredential> => {
+      const asset = await find(executor, assetRef);
+      const sealed = await assetStore.sealedAutomationCredential(executor, asset.id);
+      if (asset.kind !== 'server' || !sealed) {
+        throw new GatehouseError(
+          'precondition_failed',
+          `Asset '${asset.name}' has no automation credential; set one with PATCH /api/v1/assets/${asset.name} {"automationCredential": {...}}`,
+        );
+      }
+      return automationCredentialSchema.parse(
+        JSON.parse(deps.secrets.open(sealed, automationContext(asset.id))),
+      );
     },
 
     listGroupMembers: async (groupRef: string, query: ListQuery): Promise<Page<Asset>> => {

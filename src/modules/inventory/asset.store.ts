@@ -23,6 +23,12 @@ export interface AssetRecord {
   port: number | null;
   /** Sealed by the SecretBox, bound to `asset:<id>:admin`. */
   sealedAdminCredential: string | null;
+  /** Servers: NULL = 22. */
+  sshPort?: number | null;
+  /** Servers: sealed by the SecretBox, bound to `asset:<id>:automation`. */
+  sealedAutomationCredential?: string | null;
+  /** Servers: recorded host key lines. */
+  hostKeys?: string[];
   labels: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
@@ -72,6 +78,9 @@ function selectAssets(db: Executor) {
       // host(): a plain address, without the /32 or /128 that inet's text form carries
       sql<string | null>`host(a.address)`.as('address'),
       sql<boolean>`a.admin_credential IS NOT NULL`.as('has_admin_credential'),
+      'a.ssh_port',
+      'a.host_keys',
+      sql<boolean>`a.automation_credential IS NOT NULL`.as('has_automation_credential'),
       sql<string[]>`ARRAY(
         SELECT g.name FROM asset_group_members gm JOIN asset_groups g ON g.id = gm.asset_group_id
         WHERE gm.asset_id = a.id ORDER BY g.name)`.as('group_names'),
@@ -98,7 +107,15 @@ function toAsset(row: AssetRow): Asset {
     updatedAt: row.updated_at,
   };
   if (row.kind === 'server') {
-    return { kind: 'server', ...common, os: row.os ?? '', address: row.address ?? '' };
+    return {
+      kind: 'server',
+      ...common,
+      os: row.os ?? '',
+      address: row.address ?? '',
+      sshPort: row.ssh_port ?? 22,
+      hostKeys: (row.host_keys ?? []) as string[],
+      hasAutomationCredential: row.has_automation_credential,
+    };
   }
   return {
     kind: 'database',
@@ -126,6 +143,9 @@ function assetColumns(a: AssetRecord) {
     host: a.host,
     port: a.port,
     admin_credential: a.sealedAdminCredential,
+    ssh_port: a.sshPort ?? null,
+    automation_credential: a.sealedAutomationCredential ?? null,
+    host_keys: JSON.stringify(a.hostKeys ?? []),
     labels: JSON.stringify(a.labels),
     created_at: a.createdAt,
     updated_at: a.updatedAt,
@@ -213,6 +233,15 @@ export const assetStore = {
     return row ? row.admin_credential : undefined;
   },
 
+  sealedAutomationCredential: async (db: Executor, id: string): Promise<string | null | undefined> => {
+    const row = await db
+      .selectFrom('assets')
+      .select('automation_credential')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? row.automation_credential : undefined;
+  },
+
   updateAsset: async (db: Executor, id: string, patch: AssetPatch): Promise<void> => {
     await db
       .updateTable('assets')
@@ -228,6 +257,9 @@ export const assetStore = {
         host: patch.host,
         port: patch.port,
         admin_credential: patch.sealedAdminCredential,
+        ssh_port: patch.sshPort,
+        automation_credential: patch.sealedAutomationCredential,
+        host_keys: patch.hostKeys === undefined ? undefined : JSON.stringify(patch.hostKeys),
         labels: patch.labels === undefined ? undefined : JSON.stringify(patch.labels),
         updated_at: patch.updatedAt,
       })

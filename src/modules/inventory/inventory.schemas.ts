@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  automationUsername,
+  hostKey,
+  sshPrivateKey,
+} from '../../adapters/connectors/linux-ssh/linux-config.js';
 import { cidr, displayName, host, ipAddress, labels, port, slug, text } from '../../platform/validation.js';
 
 /**
@@ -35,6 +40,18 @@ export const adminCredential = z
   .describe('Sealed with the master key on arrival; no response ever returns it');
 
 const groupNames = z.array(name).max(50, 'at most 50 asset groups');
+
+/** Servers: the account Gatehouse logs in as over SSH to manage temporary accounts (linux-ssh). */
+export const automationCredential = z
+  .object({ username: automationUsername, privateKey: sshPrivateKey })
+  .strict()
+  .describe('Sealed with the master key on arrival; no response ever returns the private key');
+
+export const hostKeys = z
+  .array(hostKey)
+  .min(1, 'record at least one host key')
+  .max(16, 'at most 16 host keys')
+  .describe('Host keys as ssh-keyscan prints them after the host name: "ssh-ed25519 AAAA…"');
 
 // ---- bodies ------------------------------------------------------------------------------------
 
@@ -76,7 +93,15 @@ const assetPlacement = {
 };
 
 export const createServerBody = z
-  .object({ kind: z.literal('server'), ...assetPlacement, os: operatingSystem, address: ipAddress })
+  .object({
+    kind: z.literal('server'),
+    ...assetPlacement,
+    os: operatingSystem,
+    address: ipAddress,
+    sshPort: port.optional().describe('The port sshd listens on; 22 when absent'),
+    automationCredential: automationCredential.optional(),
+    hostKeys: hostKeys.optional(),
+  })
   .strict();
 
 export const createDatabaseBody = z
@@ -109,6 +134,15 @@ export const updateAssetBody = z
     host: host.optional().describe('Databases only'),
     port: port.optional().describe('Databases only'),
     adminCredential: adminCredential.nullable().optional().describe('Databases only; null removes it'),
+    sshPort: port.nullable().optional().describe('Servers only; null: back to 22'),
+    automationCredential: automationCredential
+      .nullable()
+      .optional()
+      .describe('Servers only; null removes it'),
+    hostKeys: hostKeys
+      .nullable()
+      .optional()
+      .describe('Servers only; replaces the recorded keys, null clears'),
   })
   .strict();
 
@@ -150,6 +184,7 @@ export type UpdateAssetInput = z.infer<typeof updateAssetBody>;
 export type CreateJumpboxInput = z.infer<typeof createJumpboxBody>;
 export type UpdateJumpboxInput = z.infer<typeof updateJumpboxBody>;
 export type AdminCredential = z.infer<typeof adminCredential>;
+export type AutomationCredential = z.infer<typeof automationCredential>;
 
 // ---- queries -----------------------------------------------------------------------------------
 
@@ -242,6 +277,11 @@ export const serverResponse = z.object({
   ...assetCommon,
   os: z.string(),
   address: z.string(),
+  sshPort: z.number().int(),
+  hostKeys: z.array(z.string()),
+  hasAutomationCredential: z
+    .boolean()
+    .describe('Whether an automation credential is stored (its private key is never returned)'),
 });
 
 export const databaseResponse = z.object({

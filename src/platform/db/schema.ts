@@ -170,6 +170,12 @@ export interface AssetsTable {
   labels: Json;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Servers (migration 0010): NULL = 22. */
+  ssh_port: Generated<number | null>;
+  /** Servers: the automation account and private key, sealed, bound to `asset:<id>:automation`. */
+  automation_credential: Generated<string | null>;
+  /** Servers: recorded host key lines, a JSON array. */
+  host_keys: ColumnType<unknown, string | undefined, string>;
 }
 
 export interface AssetGroupsTable {

@@ -76,7 +76,7 @@ export const defaultOperatorCommands = [
 /** The only command the automation account may run with sudo; installed root-owned on each server. */
 export const HELPER_PATH = '/usr/local/sbin/gatehouse-account';
 
-const privateKey = z
+export const sshPrivateKey = z
   .string()
   .min(64, 'paste the whole private key, from -----BEGIN to END-----')
   .max(16_384)
@@ -91,7 +91,7 @@ export const linuxTargetSchema = z
     host,
     port: port.default(22),
     automation: z
-      .object({ username: automationUsername, privateKey })
+      .object({ username: automationUsername, privateKey: sshPrivateKey })
       .strict()
       .describe('The account Gatehouse logs in as, and its private key'),
     hostKeys: z
