@@ -14,6 +14,7 @@ import { createIdentityService, type IdentityService } from './modules/identity/
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { authRoutes } from './modules/identity/auth.routes.js';
 import { createOperatorAdminService } from './modules/identity/operator-admin.service.js';
+import { createWhereFromService } from './modules/identity/where-from.service.js';
 import { createSignInService, type SignInService } from './modules/identity/sign-in.service.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
@@ -266,6 +267,13 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         authenticate: (token, where) => identity.authenticate(token, where),
         authenticateSession: (secret, check) => signIn.authenticateSession(secret, check),
         rateLimitPerMinute: config.auth.rateLimitPerMinute,
+        whereFrom: createWhereFromService({
+          store,
+          audit,
+          jumpboxes: inventory,
+          allowedNetworks: config.auth.allowedNetworks,
+          metricsNetworks: config.auth.metricsNetworks,
+        }),
         bodyLimitBytes: config.bodyLimitBytes,
         trustedProxies: config.trustedProxies,
         version,

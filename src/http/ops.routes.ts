@@ -12,13 +12,13 @@ const readiness = z.object({
   }),
 });
 
-/** Liveness, readiness and Prometheus metrics: public, for load balancers and scrapers. */
+/** Liveness and readiness (from anywhere, for load balancers) and Prometheus metrics (from the metrics networks). */
 export function opsRoutes(deps: { store: Store; metrics: Registry }): RoutePlugin {
   return (app) => {
     app.get(
       '/healthz',
       {
-        config: { permission: 'public' },
+        config: { permission: 'public', onlyFrom: 'anywhere' },
         schema: {
           tags: ['ops'],
           summary: 'Liveness: the process answers',
@@ -32,7 +32,7 @@ export function opsRoutes(deps: { store: Store; metrics: Registry }): RoutePlugi
     app.get(
       '/readyz',
       {
-        config: { permission: 'public' },
+        config: { permission: 'public', onlyFrom: 'anywhere' },
         schema: {
           tags: ['ops'],
           summary: 'Readiness: the database answers and its migrations are current',
@@ -62,8 +62,12 @@ export function opsRoutes(deps: { store: Store; metrics: Registry }): RoutePlugi
     app.get(
       '/metrics',
       {
-        config: { permission: 'public' },
-        schema: { tags: ['ops'], summary: 'Prometheus metrics (text format)', security: [] },
+        config: { permission: 'public', onlyFrom: 'metrics' },
+        schema: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics (text format), only to the networks in auth.metricsNetworks',
+          security: [],
+        },
       },
       async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()),
     );

@@ -14,6 +14,7 @@ import { isStoreError } from '../platform/db/store.js';
 import type { Logger } from '../platform/logger.js';
 import { ForbiddenError, GatehouseError, UnauthenticatedError } from '../platform/errors.js';
 import type { Principal } from '../modules/identity/identity.types.js';
+import type { WhereFromService } from '../modules/identity/where-from.service.js';
 import { createRateLimit } from '../modules/identity/domain/rate-limit.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import { sendError, toErrorResponse } from './errors.js';
@@ -31,6 +32,8 @@ export interface ServerDeps {
   ): Promise<Principal>;
   /** Attempts per minute from one address on routes marked `config.rateLimited`. */
   rateLimitPerMinute: number;
+  /** Where callers may call from (see RouteConfig `onlyFrom` and `secret`). */
+  whereFrom: WhereFromService;
   routes: RoutePlugin[];
   bodyLimitBytes: number;
   trustedProxies: string[];
@@ -68,6 +71,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
       route.config = { ...route.config, permission: 'public' };
       return;
     }
+    if (route.config?.secret && route.config.permission === 'public') {
+      throw new Error(`Route ${String(route.method)} ${route.url} returns secrets and cannot be public`);
+    }
     if (!route.config?.permission) {
       throw new Error(
         `Route ${String(route.method)} ${route.url} declares no permission (config.permission)`,
@@ -97,6 +103,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
         });
       }
     }
+    if (config.onlyFrom === 'metrics') deps.whereFrom.checkMetrics(request.ip);
+    else if (config.onlyFrom !== 'anywhere') await deps.whereFrom.checkBackOffice(request.ip);
     const access: RouteAccess | undefined = config.permission;
     if (access === 'public' || access === undefined) return;
     const token = bearerToken(request);
@@ -113,6 +121,16 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     if (access !== 'authenticated' && !principal.permissions.has(access)) {
       throw new ForbiddenError(
         `This needs the permission '${access}', which none of your roles (${principal.roles.join(', ')}) grants`,
+      );
+    }
+    if (config.secret) {
+      await deps.whereFrom.checkSecret(
+        {
+          actor: { type: 'operator', id: principal.operatorId, name: principal.username },
+          requestId: request.id,
+          sourceIp: request.ip,
+        },
+        `${request.method} ${request.routeOptions.url ?? ''}`,
       );
     }
   });

@@ -26,6 +26,11 @@ declare module 'fastify' {
     rateLimited?: boolean;
     /** The route returns secret material: it answers only callers on a jumpbox source network. */
     secret?: boolean;
+    /**
+     * Where it may be called from: by default the back-office networks (auth.allowedNetworks) and the
+     * jumpboxes; 'metrics': auth.metricsNetworks; 'anywhere': health checks for load balancers.
+     */
+    onlyFrom?: 'anywhere' | 'metrics';
   }
   interface FastifyRequest {
     principal: Principal | undefined;

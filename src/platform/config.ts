@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { cidr } from './validation.js';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -40,9 +41,9 @@ export const configSchema = z
         /** Sign-in, second-factor and reveal attempts per minute from one address. */
         rateLimitPerMinute: positiveInt.default(20),
         /** Networks the API may be used from (secret-returning routes: only the inventory's jumpboxes). */
-        allowedNetworks: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
+        allowedNetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
         /** Networks that may read /metrics without a token. */
-        metricsNetworks: z.array(z.string().min(1)).default(['127.0.0.0/8', '::1/128']),
+        metricsNetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
       })
       .strict()
       .default({
@@ -81,6 +82,36 @@ export const configSchema = z
         backoffMaxMs: 5 * 60_000,
         leaseMs: 60_000,
       }),
+    /** Network rules: checks, the brake, rollouts, and the cloud layer's quotas (see README "Network rules"). */
+    network: z
+      .object({
+        /** Folder of system rule files; defaults to `rules/system` in the installation. */
+        systemRulesDir: z.string().min(1).optional(),
+        /** Admin and database ports (port or range) open only from `adminSources`. */
+        adminPorts: z
+          .array(z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or range, like 22 or 5985-5986'))
+          .default(['22', '1433', '1521', '3306', '3389', '5432', '5985-5986', '6379', '9200', '27017']),
+        adminSources: z.array(z.string().min(1)).default(['jumpboxes']),
+        /** Ports any machine type may open to the whole internet (machine types declare their own). */
+        publicPorts: z.array(port).default([]),
+        minPrefixV4: z.coerce.number().int().min(0).max(32).default(16),
+        minPrefixV6: z.coerce.number().int().min(0).max(128).default(32),
+        maxPortSpan: positiveInt.default(1024),
+        brakeRemoveShare: z.coerce.number().min(0).max(1).default(0.25),
+        brakeOpenShare: z.coerce.number().min(0).default(0.5),
+        brakeMinChanges: z.coerce.number().int().min(0).default(3),
+        canary: positiveInt.default(1),
+        waves: positiveInt.default(3),
+        failureThreshold: z.coerce.number().min(0).max(1).default(0),
+        attempts: positiveInt.default(3),
+        /** Dynamic groups that have a security group of their own: `{ jumpboxes: sg-0123 }`. */
+        groupSecurityGroups: z.record(z.string(), z.string().regex(/^sg-[0-9a-f]{8,17}$/)).default({}),
+        securityGroupRuleQuota: positiveInt.default(60),
+        cloudRequestsPerSecond: positiveInt.default(20),
+        concurrency: positiveInt.default(8),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -121,6 +152,9 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_JOBS_CONCURRENCY: 'jobs.concurrency',
   GATEHOUSE_JOBS_POLL_MS: 'jobs.pollMs',
   GATEHOUSE_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
+  GATEHOUSE_NETWORK_SYSTEM_RULES_DIR: 'network.systemRulesDir',
+  GATEHOUSE_NETWORK_BRAKE_REMOVE_SHARE: 'network.brakeRemoveShare',
+  GATEHOUSE_NETWORK_FAILURE_THRESHOLD: 'network.failureThreshold',
 };
 
 const listKeys = new Set(['trustedProxies', 'auth.allowedNetworks', 'auth.metricsNetworks']);
