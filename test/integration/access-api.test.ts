@@ -335,6 +335,40 @@ describe.each(backends)('access API on %s', (backend) => {
     expect(await provisionJobs()).toBe(before);
   });
 
+  it('a request denied or cancelled after approval, before its provisioning ran, never creates an account', async () => {
+    const accountsBefore = new Set(target.accounts.keys());
+    const denied = await created('dana');
+    const approved = (await act('lee', denied.id, 'approve', { comment: 'ok' })).json<RequestView>();
+    expect(approved).toMatchObject({ status: 'approved', grant: { status: 'pending' } });
+    const late = await act('lou', denied.id, 'deny', { comment: 'not on production today' });
+    expect(late.statusCode, late.body).toBe(200);
+    expect(late.json<RequestView>()).toMatchObject({
+      status: 'denied',
+      grant: { status: 'revoked', endReason: 'request-denied' },
+    });
+
+    const cancelled = await created('dana');
+    await act('lee', cancelled.id, 'approve', { comment: 'ok' });
+    expect((await act('dana', cancelled.id, 'cancel')).json<RequestView>()).toMatchObject({
+      status: 'cancelled',
+      grant: { status: 'revoked', endReason: 'request-cancelled' },
+    });
+
+    // the provisioning jobs queued at approval run now, and do nothing
+    await runner.runDue();
+    for (const request of [approved, cancelled]) {
+      const shown = await expectStatus<RequestView>(t, 200, 'GET', url(`/access/requests/${request.id}`));
+      expect(shown.grant).toMatchObject({ status: 'revoked', attempts: { provision: 0 } });
+      const credential = await t.call('GET', url(`/grants/${shown.grant!.id}/credential`), {
+        token: tokens.dana,
+      });
+      expect(credential.statusCode).toBeGreaterThanOrEqual(400);
+      expect(credential.statusCode).toBeLessThan(500);
+      expect(await auditActions(t, 'grant', shown.grant!.id)).toEqual(['grant.created', 'grant.revoked']);
+    }
+    expect(new Set(target.accounts.keys())).toEqual(accountsBefore);
+  });
+
   it('an auto-approved request is provisioned at once; its holder alone reveals the credential, once', async () => {
     const request = await created('dana', { asset: staging, duration: '30m' });
     expect(request).toMatchObject({ status: 'approved', autoApproved: true });
