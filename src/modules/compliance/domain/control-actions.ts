@@ -30,25 +30,30 @@ export const controlActions = {
   },
   /** CC6.3: an operator's roles set or changed by an admin, never by the operator themself. */
   'role-changes': {
-    roleChanges: ['operator.created', 'operator.roles-changed'],
+    /** `operator.updated` counts when its details carry `changes.roles`. */
+    roleChanges: ['operator.created', 'operator.updated'],
   },
   /** CC6.6: customer network rule changes carry a ticket and passed the checks; drift is found and corrected. */
   'network-changes': {
-    ruleChanges: ['network-rule.created', 'network-rule.updated', 'network-rule.deleted'],
+    /** Customer rules only (`details.rule.kind`); a change refused by the checks is never recorded. */
+    ruleChanges: ['network.rule.created', 'network.rule.updated', 'network.rule.deleted'],
     driftDetected: ['network.drift-detected'],
     driftCorrected: ['network.drift-corrected'],
   },
-  /** CC7.1: in-scope hosts scanned within their frequency; exceptions current. */
+  /**
+   * CC7.1: every in-scope host (the inventory's servers) scanned within the frequency; every hardening
+   * exception in force during the period current (not past its expiry).
+   */
   'host-scans': {
-    hostInScope: ['hardening.host-enrolled'],
-    hostOutOfScope: ['hardening.host-withdrawn'],
-    scanCompleted: ['hardening.scan-completed'],
-    exceptionGranted: ['hardening.exception-granted'],
-    exceptionRevoked: ['hardening.exception-revoked'],
+    scanCompleted: ['hardening.scan.completed'],
+    /** Decisions with `details.status` 'exception' and `details.expiresAt`. */
+    decisionRecorded: ['hardening.decision.recorded'],
+    decisionRemoved: ['hardening.decision.removed'],
   },
   /** CC8.1: system network rules and hardening baselines changed with an author and a reviewer. */
   'change-records': {
-    changes: ['network.system-rules-changed', 'hardening.baseline-changed'],
+    /** Details name `author` and `reviewer`. */
+    changes: ['network.system-rules.changed', 'hardening.baseline.changed'],
   },
 } as const satisfies Record<AutomatedTestId, Record<string, readonly string[]>>;
 
