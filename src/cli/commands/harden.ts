@@ -262,4 +262,42 @@ Examples:
         ctx.out.table(report.hosts.map(row), columns);
       });
     });
+
+  harden
+    .command('apply')
+    .description(
+      'Remediate the failing enforced rules of a baseline on one server: shows the planned changes, --yes applies them',
+    )
+    .requiredOption('--asset <name>', 'the server')
+    .option('--baseline <id>', 'the baseline', 'debian-12-server')
+    .option('--yes', 'apply the planned changes (otherwise only show them)')
+    .action(async (options: { asset: string; baseline: string; yes?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      type Change = { ruleId: string; title: string; change: string };
+      type Outcome = { applied: boolean; changes: Change[]; manual: Change[]; scan: ScanView | null };
+      const body = { baseline: options.baseline, asset: options.asset };
+      const plan = await ctx.api().post<Outcome>('/api/v1/hardening/apply', { ...body, dryRun: true });
+      const printPlan = (o: Outcome) => {
+        ctx.out.line(`${o.changes.length} change(s) on ${options.asset} for ${options.baseline}:`);
+        for (const c of o.changes) ctx.out.line(`  ${c.ruleId}: ${c.change}`);
+        if (o.manual.length > 0) {
+          ctx.out.line(`${o.manual.length} failing rule(s) need a person:`);
+          for (const c of o.manual) ctx.out.line(`  ${c.ruleId}: ${c.change}`);
+        }
+      };
+      if (!options.yes || plan.changes.length === 0) {
+        ctx.out.result(plan, () => {
+          printPlan(plan);
+          if (plan.changes.length > 0) ctx.out.line('nothing changed: run again with --yes to apply');
+        });
+        return;
+      }
+      if (!ctx.out.json) printPlan(plan);
+      const done = await ctx.api().post<Outcome>('/api/v1/hardening/apply', { ...body, dryRun: false });
+      ctx.out.result(done, () =>
+        ctx.out.line(
+          `applied; rescan: score ${done.scan?.score ?? '-'}, ${done.scan?.counts.fail ?? 0} failing, ${done.scan?.drift.length ?? 0} changed`,
+        ),
+      );
+    });
 }

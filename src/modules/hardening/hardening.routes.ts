@@ -1,6 +1,8 @@
 import { contextOf } from '../../http/context.js';
 import type { RoutePlugin } from '../../http/types.js';
 import {
+  applyBody,
+  applyResponse,
   baselineList,
   decisionList,
   decisionListQuery,
@@ -139,6 +141,21 @@ export function hardeningRoutes(deps: { hardening: HardeningService }): RoutePlu
         },
       },
       async (request) => hardening.scores(request.query.baseline),
+    );
+
+    app.post(
+      '/api/v1/hardening/apply',
+      {
+        config: { permission: 'hardening:apply' },
+        schema: {
+          tags: TAGS,
+          summary:
+            'Plan (dryRun, the default) or apply the remediation of the failing enforced rules of a baseline on one server',
+          body: applyBody,
+          response: { 200: applyResponse },
+        },
+      },
+      async (request) => hardening.templates.apply(contextOf(request), request.body),
     );
   };
 }

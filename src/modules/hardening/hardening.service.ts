@@ -1,3 +1,4 @@
+import { createApplyService } from './apply.service.js';
 import { baselineCatalog, loadBaselines, type BaselineCatalog } from './baselines.js';
 import { createDecisionService, type DecisionServiceDeps } from './decisions.service.js';
 import { addTallies, emptyTally, score, scoreBy, type HostScore } from './domain/score.js';
@@ -18,11 +19,13 @@ export function createHardeningService(deps: HardeningServiceDeps) {
   const baselines = deps.baselines ?? baselineCatalog(loadBaselines());
   const decisions = createDecisionService({ ...deps, baselines });
   const scans = createScanService({ ...deps, baselines });
+  const templates = createApplyService({ ...deps, scans });
 
   return {
     baselines,
     decisions,
     scans,
+    templates,
     listBaselines: () =>
       baselines.list().map((b) => ({
         id: b.id,

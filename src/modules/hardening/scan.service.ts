@@ -97,6 +97,16 @@ export function createScanService(deps: ScanServiceDeps) {
     asset: Asset,
     decisions: DecisionRecord[],
   ): Promise<Scan> {
+    return (await scanDetailed(ctx, baseline, asset, decisions)).scan;
+  }
+
+  /** One host scanned and stored; with its rule results and raw probe outputs (for templates). */
+  async function scanDetailed(
+    ctx: RequestContext,
+    baseline: Baseline,
+    asset: Asset,
+    decisions: DecisionRecord[],
+  ) {
     if (asset.kind !== 'server') {
       throw new ValidationError(
         `asset: ${asset.name} is a ${asset.kind}; hardening baselines apply to servers`,
@@ -158,7 +168,12 @@ export function createScanService(deps: ScanServiceDeps) {
       });
       return scan;
     });
-    return toScan(record, asset.name);
+    return {
+      scan: toScan(record, asset.name),
+      results,
+      outputs: 'outputs' in probed ? probed.outputs : undefined,
+      plan: planOf(baseline).plan,
+    };
   }
 
   async function targetsOf(input: ScanInput): Promise<Asset[]> {
@@ -194,6 +209,14 @@ export function createScanService(deps: ScanServiceDeps) {
         onProgress?.({ done: ++done, total: targets.length, scan });
         return scan;
       });
+    },
+
+    /** Scans one asset now and returns what a template needs: results and probe outputs. */
+    async scanForApply(ctx: RequestContext, baselineId: string, assetRef: string) {
+      const baseline = deps.baselines.get(baselineId);
+      const asset = await deps.inventory.getAsset(assetRef);
+      const decisions = await hardeningStore.decisions(db, { baseline: baseline.id });
+      return { baseline, asset, ...(await scanDetailed(ctx, baseline, asset, decisions)) };
     },
 
     async list(filter: {
