@@ -43,16 +43,14 @@ export function createApplyService(deps: ApplyServiceDeps) {
 
       const target = { type: 'asset', id: before.asset.id };
       const details = { baseline: before.baseline.id, asset: before.asset.name, scanId: before.scan.id };
-      await db
-        .transaction()
-        .execute((tx) =>
-          deps.audit.append(tx, {
-            ...ctx,
-            action: 'hardening.template.started',
-            target,
-            details: { ...details, changes },
-          }),
-        );
+      await db.transaction().execute((tx) =>
+        deps.audit.append(tx, {
+          ...ctx,
+          action: 'hardening.template.started',
+          target,
+          details: { ...details, changes },
+        }),
+      );
       const transport = await deps.transports(before.asset);
       const run = await transport.exec(['sh', '-s'], applyScript(plan.steps));
       const codes = parseApplyOutput(run.stdout, plan.steps.length);
