@@ -14,7 +14,12 @@ export const managedUsernamePattern = /^gh_[a-z0-9_]{1,60}$/;
 const managedPrefixPattern = /^gh_[a-z0-9_]{0,60}$/;
 
 /** PostgreSQL's NAMEDATALEN - 1 (bytes; the grammar is ASCII-only, so bytes = characters); MySQL's 32. */
-export const maxUsernameLength: Record<ConnectorEngine, number> = { postgres: 63, mysql: 32, mariadb: 32 };
+export const maxUsernameLength: Record<ConnectorEngine, number> = {
+  postgres: 63,
+  mysql: 32,
+  mariadb: 32,
+  'linux-ssh': 32,
+};
 
 export const MAX_PASSWORD_LENGTH = 256;
 

@@ -40,6 +40,7 @@ const engineNames: Record<ConnectorEngine, string> = {
   postgres: 'PostgreSQL',
   mysql: 'MySQL',
   mariadb: 'MariaDB',
+  'linux-ssh': 'Linux server',
 };
 
 /** Network-level failures every driver reports with Node's or its own socket codes. */

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../platform/errors.js';
+import { createLinuxSshConnector } from './linux-ssh/linux-ssh-connector.js';
 import { createMysqlConnector } from './mysql/mysql-connector.js';
 import { pooledMySessions } from './mysql/session.js';
 import { defaultPoolSettings, type PoolSettings } from './pools.js';
@@ -41,6 +42,8 @@ export function connectorFor(engine: string): Connector {
     case 'mysql':
     case 'mariadb':
       return createMysqlConnector();
+    case 'linux-ssh':
+      return createLinuxSshConnector();
   }
 }
 
@@ -58,10 +61,12 @@ export function createConnectorSet(settings: PoolSettings = defaultPoolSettings)
   const mySessions = pooledMySessions(settings);
   const postgres = createPostgresConnector(pgSessions);
   const mysql = createMysqlConnector(mySessions);
+  // one SSH connection per call: grants on a server are rare next to database work
+  const linux = createLinuxSshConnector();
   return {
     connectorFor(engine) {
       assertEngine(engine);
-      return engine === 'postgres' ? postgres : mysql;
+      return engine === 'postgres' ? postgres : engine === 'linux-ssh' ? linux : mysql;
     },
     get openPools() {
       return pgSessions.openPools + mySessions.openPools;

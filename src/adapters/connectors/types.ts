@@ -5,6 +5,7 @@ import type {
   mysqlTargetSchema,
   postgresTargetSchema,
 } from './config.js';
+import type { LinuxTarget } from './linux-ssh/linux-config.js';
 
 /**
  * One interface for every database Gatehouse creates temporary accounts on. A connector keeps nothing
@@ -18,7 +19,8 @@ import type {
  * No error message ever carries a password.
  */
 
-export const connectorEngines = ['postgres', 'mysql', 'mariadb'] as const;
+/** `linux-ssh`: temporary accounts on Linux servers over SSH (see linux-ssh/). */
+export const connectorEngines = ['postgres', 'mysql', 'mariadb', 'linux-ssh'] as const;
 export type ConnectorEngine = (typeof connectorEngines)[number];
 
 /** Same words as the access domain's levels, from least to most power. */
@@ -36,6 +38,9 @@ export type PostgresTarget = z.input<typeof postgresTargetSchema>;
 export type MysqlTarget = z.input<typeof mysqlTargetSchema>;
 /** Discriminated on `engine`. */
 export type DatabaseTarget = z.input<typeof databaseTargetSchema>;
+export type { LinuxTarget } from './linux-ssh/linux-config.js';
+/** Any target a connector works on; each connector accepts its own kind. */
+export type ConnectorTarget = DatabaseTarget | LinuxTarget;
 
 export interface AccountSpec {
   /** `gh_<operator>_<shortid>`; see `managedUsernamePattern` and `maxUsernameLength`. */
@@ -50,6 +55,10 @@ export interface AccountSpec {
    * the network layer's job), so there they are validated and otherwise unused.
    */
   sourceCidrs: string[];
+  /** Linux: SFTP/SCP allowed. Databases ignore it. */
+  fileTransfer?: boolean;
+  /** Linux: an OpenSSH public key the operator may log in with besides the password. */
+  publicKey?: string;
 }
 
 export interface ManagedAccount {
@@ -63,19 +72,19 @@ export interface ManagedAccount {
 export interface Connector {
   readonly engines: readonly ConnectorEngine[];
   /** Parses and checks a target's configuration; throws ValidationError saying what is wrong. */
-  validateConfig(target: unknown): DatabaseTarget;
+  validateConfig(target: unknown): ConnectorTarget;
   /** Connects with the admin credential. */
-  testConnection(target: DatabaseTarget): Promise<{ serverVersion: string }>;
+  testConnection(target: ConnectorTarget): Promise<{ serverVersion: string }>;
   /**
    * Creates the account, or — when it already exists, e.g. on a retry after a crash — brings it to the
    * requested state: password, validity, connection limit, grants (and, on MySQL, its hosts).
    */
-  createAccount(target: DatabaseTarget, spec: AccountSpec): Promise<{ created: boolean }>;
+  createAccount(target: ConnectorTarget, spec: AccountSpec): Promise<{ created: boolean }>;
   /**
    * Blocks new logins, ends the account's open sessions, removes what it owns or was granted, drops it,
    * and checks it is gone. Succeeds, with `existed: false`, when there was nothing to revoke.
    */
-  revokeAccount(target: DatabaseTarget, username: string): Promise<{ existed: boolean }>;
+  revokeAccount(target: ConnectorTarget, username: string): Promise<{ existed: boolean }>;
   /**
    * Moves the target's own expiry of the account to `at` (a reveal started the lease, an extension
    * moved its end). PostgreSQL: `ALTER ROLE … VALID UNTIL`. MySQL/MariaDB have no per-account expiry at a
@@ -83,8 +92,8 @@ export interface Connector {
    * checks the name and does nothing: the lease reaper and the orphan sweeper are the expiry. An account
    * that does not exist is not an error.
    */
-  setAccountExpiry(target: DatabaseTarget, username: string, at: Date): Promise<void>;
-  accountExists(target: DatabaseTarget, username: string): Promise<boolean>;
+  setAccountExpiry(target: ConnectorTarget, username: string, at: Date): Promise<void>;
+  accountExists(target: ConnectorTarget, username: string): Promise<boolean>;
   /** Accounts whose name starts with `prefix` (which must itself start with `gh_`). */
-  listManagedAccounts(target: DatabaseTarget, prefix?: string): Promise<ManagedAccount[]>;
+  listManagedAccounts(target: ConnectorTarget, prefix?: string): Promise<ManagedAccount[]>;
 }

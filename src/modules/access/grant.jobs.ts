@@ -12,7 +12,7 @@ import { requestStore } from './access.store.js';
 import type { GrantRecord } from './access.types.js';
 import { grantStore } from './grant.store.js';
 import {
-  databaseTargetOf,
+  targetOf,
   jumpboxSources,
   provisionable,
   type AccessInventory,
@@ -49,7 +49,7 @@ export function createGrantJobs(deps: GrantJobDeps) {
     const asset = provisionable(await deps.inventory.getAsset(grant.assetId));
     return {
       asset,
-      target: await databaseTargetOf(deps.inventory, asset),
+      target: await targetOf(deps.inventory, asset),
       connector: deps.connectors(asset.engine),
     };
   }
@@ -91,9 +91,11 @@ export function createGrantJobs(deps: GrantJobDeps) {
   return {
     /** `grant.provision`: pending → provisioning (password sealed) → create the account → active. */
     async provision(grantId: string): Promise<void> {
+      let fileTransfer = false;
       const started = await db.transaction().execute(async (tx) => {
         const locked = await lockGrant(tx, grantId);
         if (!locked) return undefined;
+        fileTransfer = locked.request.fileTransfer;
         let { grant } = locked;
         if (grant.state.status === 'pending') {
           const result = await transitions.applyGrant(
@@ -127,6 +129,7 @@ export function createGrantJobs(deps: GrantJobDeps) {
           level: started.level,
           validUntil: leaseDueAt(started.state.lease),
           sourceCidrs: await jumpboxSources(deps.inventory, asset),
+          fileTransfer,
         });
       } catch (error) {
         failure = error;

@@ -9,7 +9,7 @@ import type { CredentialView, GrantListQuery, GrantView } from './access.schemas
 import { requestStore } from './access.store.js';
 import { seesAll, type AccessRequestRecord, type Caller, type GrantRecord } from './access.types.js';
 import { grantStore } from './grant.store.js';
-import { connectionLine, databaseOf, provisionable, type AccessInventory } from './targets.js';
+import { connectionLine, databaseOf, endpointOf, provisionable, type AccessInventory } from './targets.js';
 import { grantRefusal } from './refusals.js';
 import { lockGrant, passwordContext, type Transitions } from './transitions.js';
 import type { Presenter } from './views.js';
@@ -112,9 +112,8 @@ export function createGrantService(deps: GrantServiceDeps) {
           grantId: grant.id,
           account: grant.accountName,
           password,
-          host: asset.host,
-          port: asset.port,
-          database: databaseOf(asset) ?? null,
+          ...endpointOf(asset),
+          database: asset.engine === 'linux-ssh' ? null : (databaseOf(asset) ?? null),
           connection: connectionLine(asset, grant.accountName),
           notAfter: result.grant.state.lease.notAfter,
           revealedAt: result.grant.state.revealedAt ?? clock.now(),

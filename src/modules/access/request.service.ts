@@ -10,7 +10,7 @@ import type { CreateRequestInput, RequestListQuery, RequestView } from './access
 import { seesAll, type AccessRequestRecord, type Caller } from './access.types.js';
 import type { AccessTickets } from './tickets.js';
 import type { PolicyService } from './policy.service.js';
-import { accessTargetOf, provisionable, type AccessInventory } from './targets.js';
+import { accessTargetOf, accountTargetOf, provisionable, type AccessInventory } from './targets.js';
 import { requestRefusal } from './refusals.js';
 import type { Transitions } from './transitions.js';
 import type { Presenter } from './views.js';
@@ -57,7 +57,7 @@ export function createRequestService(deps: RequestServiceDeps) {
   }
 
   async function engineOf(request: AccessRequestRecord) {
-    return provisionable(await deps.inventory.getAsset(request.assetId)).engine;
+    return accountTargetOf(provisionable(await deps.inventory.getAsset(request.assetId)));
   }
 
   async function review(
@@ -138,7 +138,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       const created = await db.transaction().execute(async (tx) => {
         await requestStore.insert(tx, record);
         const done = await transitions.runRequestEffects(tx, ctx, record, opened.effects, {
-          engine: asset.engine,
+          engine: accountTargetOf(asset),
           details: {
             reason: input.reason,
             fileTransfer: input.fileTransfer,

@@ -1,20 +1,20 @@
-import { isConnectorEngine } from '../../adapters/connectors/index.js';
 import type { Store } from '../../platform/db/store.js';
 import { errorSummary } from '../../platform/jobs/job-types.js';
 import type { Logger } from '../../platform/logger.js';
 import type { AuditAppender, RequestContext } from '../audit/audit.types.js';
-import type { DatabaseAsset } from '../inventory/inventory.schemas.js';
 import type { SweepReport } from './access.schemas.js';
 import { grantStore } from './grant.store.js';
 import {
-  databaseTargetOf,
+  endpointOf,
+  provisionable,
+  targetOf,
   type AccessInventory,
   type ConnectorLookup,
   type ProvisionableAsset,
 } from './targets.js';
 
 /**
- * The orphan sweeper: on every database asset Gatehouse can reach, any account with the Gatehouse
+ * The orphan sweeper: on every database and Linux server asset Gatehouse can reach, any account with the Gatehouse
  * prefix that no live grant accounts for is removed and reported (`access.orphan_removed`). It catches
  * what the lease reaper cannot: accounts made by hand, and ones a restored backup no longer knows.
  *
@@ -35,13 +35,22 @@ export interface SweepDeps {
   logger: Logger;
 }
 
-async function* databaseAssets(inventory: AccessInventory): AsyncGenerator<DatabaseAsset> {
-  let cursor: string | undefined;
-  do {
-    const page = await inventory.listAssets({ kind: 'database', limit: 500, cursor });
-    for (const asset of page.items) if (asset.kind === 'database') yield asset;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+/** Every asset accounts can be created on: databases with a connector, Linux servers set up for it. */
+async function* provisionableAssets(inventory: AccessInventory): AsyncGenerator<ProvisionableAsset> {
+  for (const kind of ['database', 'server'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await inventory.listAssets({ kind, limit: 500, cursor });
+      for (const asset of page.items) {
+        try {
+          yield provisionable(asset);
+        } catch {
+          // not an asset Gatehouse manages accounts on (yet): nothing to sweep
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
 }
 
 export function createSweeper(deps: SweepDeps) {
@@ -50,10 +59,10 @@ export function createSweeper(deps: SweepDeps) {
   return async function sweep(ctx: RequestContext, prefix = 'gh_'): Promise<SweepReport> {
     const report: SweepReport = { assets: 0, accounts: 0, removed: [], errors: [] };
     const servers = new Map<string, ProvisionableAsset[]>();
-    for await (const found of databaseAssets(deps.inventory)) {
-      if (!isConnectorEngine(found.engine) || !found.hasAdminCredential) continue;
-      const asset = found as ProvisionableAsset;
-      const key = `${asset.engine === 'postgres' ? 'postgres' : 'mysql'}|${asset.host}|${asset.port}`;
+    for await (const asset of provisionableAssets(deps.inventory)) {
+      const { host, port } = endpointOf(asset);
+      const family = asset.engine === 'mariadb' ? 'mysql' : asset.engine;
+      const key = `${family}|${host}|${port}`;
       servers.set(key, [...(servers.get(key) ?? []), asset]);
       report.assets += 1;
     }
@@ -62,7 +71,7 @@ export function createSweeper(deps: SweepDeps) {
       const names = assets.map((a) => a.name);
       try {
         const connector = deps.connectors(asset.engine);
-        const target = await databaseTargetOf(deps.inventory, asset);
+        const target = await targetOf(deps.inventory, asset);
         const accounts = await connector.listManagedAccounts(target, prefix);
         report.accounts += accounts.length;
         const live = await grantStore.liveAccountNames(

@@ -14,7 +14,8 @@ import {
 } from './domain/grant-machine.js';
 import { leaseDueAt } from './domain/lease.js';
 import { transitionRequest, type RequestEffect, type RequestEvent } from './domain/request-machine.js';
-import type { Engine, Refusal } from './domain/types.js';
+import type { AccountTarget } from './domain/account-name.js';
+import type { Refusal } from './domain/types.js';
 import { requestRefusal } from './refusals.js';
 import { requestStore } from './access.store.js';
 import type { AccessRequestRecord, GrantRecord } from './access.types.js';
@@ -232,7 +233,7 @@ export function createTransitions(deps: TransitionDeps) {
     tx: Tx,
     ctx: RequestContext,
     request: AccessRequestRecord,
-    engine: Engine,
+    engine: AccountTarget,
   ): Promise<GrantRecord> {
     const approvedAt = request.state.decidedAt ?? clock.now();
     const opened = openGrant(request.terms, approvedAt);
@@ -294,7 +295,7 @@ export function createTransitions(deps: TransitionDeps) {
     ctx: RequestContext,
     request: AccessRequestRecord,
     effects: readonly RequestEffect[],
-    options: { engine?: Engine; details?: Record<string, unknown> } = {},
+    options: { engine?: AccountTarget; details?: Record<string, unknown> } = {},
   ): Promise<{ request: AccessRequestRecord; grant?: GrantRecord }> {
     let grant: GrantRecord | undefined;
     for (const effect of effects) {
@@ -344,7 +345,7 @@ export function createTransitions(deps: TransitionDeps) {
     ctx: RequestContext,
     request: AccessRequestRecord,
     event: RequestEvent,
-    options: { engine?: Engine; reviewerName?: string; details?: Record<string, unknown> } = {},
+    options: { engine?: AccountTarget; reviewerName?: string; details?: Record<string, unknown> } = {},
   ): Promise<{ request: AccessRequestRecord; grant?: GrantRecord }> {
     const t = transitionRequest(request.state, event);
     if (!t.ok) throw requestRefusal(t.error);
