@@ -43,6 +43,7 @@ import type { TicketRegistry } from './modules/tickets/tickets.types.js';
 import { jobsRoutes } from './http/jobs.routes.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { buildServer } from './http/server.js';
+import { createCustomerScope, scopeLookups } from './http/customer-scope.js';
 import type { App } from './http/types.js';
 import { systemClock, systemIds, type Clock, type Ids } from './platform/clock.js';
 import type { Config } from './platform/config.js';
@@ -55,6 +56,11 @@ import { createJobRunner, type JobRunner } from './platform/jobs/job-runner.js';
 import { createJobBell, listenForJobs } from './platform/jobs/job-wakeup.js';
 import type { JobHandler } from './platform/jobs/job-types.js';
 import { packageRoot } from './platform/paths.js';
+import { createDefaultEnforcerProvider } from './adapters/enforcers/provider.js';
+import { networkRoutes } from './modules/network/network.routes.js';
+import { createNetworkService, type NetworkService } from './modules/network/network.service.js';
+import { networkSettings, systemRulesFor } from './modules/network/network.settings.js';
+import type { EnforcerProvider } from './modules/network/plan.service.js';
 
 export const version = (
   JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }
@@ -73,6 +79,8 @@ export interface GatehouseOptions {
   access?: Pick<AccessServiceDeps, 'connectors' | 'limits' | 'sweep' | 'tickets' | 'passwordPolicy'>;
   /** Hardening stand-ins (tests, bench): baselines and how to reach a host. */
   hardening?: Partial<Pick<HardeningServiceDeps, 'baselines' | 'transports' | 'concurrency'>>;
+  /** Network stand-ins (tests, bench): how each asset's layers are reached. */
+  network?: { enforcers?: EnforcerProvider };
 }
 
 export interface Gatehouse {
@@ -88,6 +96,7 @@ export interface Gatehouse {
   inventory: InventoryService;
   hardening: HardeningService;
   access: AccessService;
+  network: NetworkService;
   tickets: TicketService;
   /** The SOC 2 workbench: matrix, threat models. */
   compliance: ComplianceService;
@@ -201,7 +210,23 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const compliance = createComplianceService({ store, clock, audit, catalog: loadCatalog() });
   const threatModels = createThreatModelService({ store, clock, audit });
   // each module that does background work adds its handlers here, by job kind
-  const jobHandlers: Record<string, JobHandler> = { ...access.jobHandlers };
+  const network = createNetworkService({
+    store,
+    clock,
+    ids,
+    audit,
+    jobs,
+    inventory,
+    systemRules: systemRulesFor(config.network),
+    settings: networkSettings(config.network),
+    enforcers:
+      options.network?.enforcers ??
+      createDefaultEnforcerProvider({
+        quota: config.network.securityGroupRuleQuota,
+        requestsPerSecond: config.network.cloudRequestsPerSecond,
+      }),
+  });
+  const jobHandlers: Record<string, JobHandler> = { ...access.jobHandlers, ...network.jobHandlers };
 
   return {
     config,
@@ -216,6 +241,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     inventory,
     hardening,
     access,
+    network,
     tickets,
     compliance,
     threatModels,
@@ -267,6 +293,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         authenticate: (token, where) => identity.authenticate(token, where),
         authenticateSession: (secret, check) => signIn.authenticateSession(secret, check),
         rateLimitPerMinute: config.auth.rateLimitPerMinute,
+        customerScope: createCustomerScope(scopeLookups(inventory, access)),
         whereFrom: createWhereFromService({
           store,
           audit,
@@ -294,6 +321,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           inventoryRoutes({ inventory }),
           hardeningRoutes({ hardening }),
           accessRoutes({ access }),
+          networkRoutes({ network }),
           ticketRoutes({ tickets }),
           complianceRoutes({ compliance, threatModels }),
           jobsRoutes({ store, jobs }),

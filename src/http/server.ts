@@ -17,6 +17,7 @@ import type { Principal } from '../modules/identity/identity.types.js';
 import type { WhereFromService } from '../modules/identity/where-from.service.js';
 import { createRateLimit } from '../modules/identity/domain/rate-limit.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
+import { isScoped, type CustomerScope } from './customer-scope.js';
 import { sendError, toErrorResponse } from './errors.js';
 import type { App, RouteAccess, RoutePlugin } from './types.js';
 
@@ -34,6 +35,8 @@ export interface ServerDeps {
   rateLimitPerMinute: number;
   /** Where callers may call from (see RouteConfig `onlyFrom` and `secret`). */
   whereFrom: WhereFromService;
+  /** What customer-scoped operators may reach (see customer-scope.ts). */
+  customerScope: CustomerScope;
   routes: RoutePlugin[];
   bodyLimitBytes: number;
   trustedProxies: string[];
@@ -41,6 +44,21 @@ export interface ServerDeps {
 }
 
 const DOCS_PREFIX = '/api/docs';
+
+/** A route as the server registered it: what the shared security suite walks. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  permission: RouteAccess;
+  secret: boolean;
+}
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
+
+/** Every route of a built server with its declared access (HEAD twins and the docs pages left out). */
+export function routeTable(app: App): RouteEntry[] {
+  return [...(routeTables.get(app) ?? [])];
+}
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -66,6 +84,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', undefined);
 
+  const table: RouteEntry[] = [];
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(DOCS_PREFIX)) {
       route.config = { ...route.config, permission: 'public' };
@@ -73,6 +92,15 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     }
     if (route.config?.secret && route.config.permission === 'public') {
       throw new Error(`Route ${String(route.method)} ${route.url} returns secrets and cannot be public`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD' || !route.config?.permission) continue;
+      table.push({
+        method,
+        url: route.url,
+        permission: route.config.permission,
+        secret: route.config.secret === true,
+      });
     }
     if (!route.config?.permission) {
       throw new Error(
@@ -135,6 +163,15 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     }
   });
 
+  // before validation, so a scoped caller learns nothing about another customer's object from a 400
+  app.addHook('preValidation', async (request) => {
+    if (isScoped(request.principal)) await deps.customerScope.check(request, request.principal);
+  });
+
+  app.addHook('preSerialization', async (request, _reply, payload) =>
+    isScoped(request.principal) ? deps.customerScope.filter(request, request.principal, payload) : payload,
+  );
+
   app.addHook('onResponse', async (request, reply) => {
     duration
       .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
@@ -188,5 +225,6 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
 
   for (const plugin of deps.routes) plugin(app as unknown as App);
   await app.ready();
+  routeTables.set(app, table);
   return app as unknown as App;
 }
