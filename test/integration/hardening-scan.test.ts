@@ -189,6 +189,28 @@ describe.each(backends)('hardening scans on %s', (backend) => {
     expect(scores.fleet).toMatchObject({ hosts: 1 });
   });
 
+  it('the hardening document lists every rule, configured or not and why, with the latest results', async () => {
+    const md = await t.call('GET', '/api/v1/hardening/document?baseline=lab&machineType=web', {
+      token: auditor,
+    });
+    expect(md.statusCode).toBe(200);
+    expect(md.headers['content-type']).toContain('text/markdown');
+    for (const title of ['Ensure minimum password age is configured', 'Ensure access is reviewed']) {
+      expect(md.body).toContain(title);
+    }
+    expect(md.body).toContain('Narrower decision, asset web-1: Exception (EXPIRED: counts as a finding)');
+    expect(md.body).toContain('Hosts with a scan: 1.');
+    const html = await t.call('GET', '/api/v1/hardening/document?baseline=lab&format=html', {
+      token: auditor,
+    });
+    expect(html.headers['content-type']).toContain('text/html');
+    expect(html.body).toContain('<tr id="secret-mode">');
+    const bad = await t.call('GET', '/api/v1/hardening/document?baseline=lab&machineType=nope', {
+      token: auditor,
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('auditors read scans but cannot start one; bad targets are refused with a 4xx', async () => {
     const denied = await t.call('POST', '/api/v1/hardening/scans', {
       body: { baseline: 'lab', asset: 'web-1' },

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../platform/errors.js';
 import { query } from '../api-client.js';
@@ -298,6 +300,37 @@ Examples:
         ctx.out.line(
           `applied; rescan: score ${done.scan?.score ?? '-'}, ${done.scan?.counts.fail ?? 0} failing, ${done.scan?.drift.length ?? 0} changed`,
         ),
+      );
+    });
+
+  harden
+    .command('document')
+    .description(
+      'The hardening document: every recommendation, configured or not and why, with the latest fleet results',
+    )
+    .option('--baseline <id>', 'the baseline', 'debian-12-server')
+    .option('--machine-type <name>', 'only this machine type (its decisions and hosts)')
+    .option(
+      '--out <dir>',
+      'write hardening-<baseline>[-<machine type>].md and .html there (default: Markdown to stdout)',
+    )
+    .action(async (options: { baseline: string; machineType?: string; out?: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const url = (format: string) =>
+        `/api/v1/hardening/document${query({ baseline: options.baseline, machineType: options.machineType, format })}`;
+      if (!options.out) {
+        process.stdout.write(await ctx.api().text(url('markdown')));
+        return;
+      }
+      const base = path.join(
+        options.out,
+        `hardening-${options.baseline}${options.machineType ? `-${options.machineType}` : ''}`,
+      );
+      await mkdir(options.out, { recursive: true });
+      await writeFile(`${base}.md`, await ctx.api().text(url('markdown')));
+      await writeFile(`${base}.html`, await ctx.api().text(url('html')));
+      ctx.out.result({ markdown: `${base}.md`, html: `${base}.html` }, () =>
+        ctx.out.line(`wrote ${base}.md and ${base}.html`),
       );
     });
 }

@@ -8,6 +8,7 @@ import {
   decisionListQuery,
   decisionParams,
   decisionResponse,
+  documentQuery,
   recordDecisionBody,
   scanBody,
   scanDetailResponse,
@@ -156,6 +157,26 @@ export function hardeningRoutes(deps: { hardening: HardeningService }): RoutePlu
         },
       },
       async (request) => hardening.templates.apply(contextOf(request), request.body),
+    );
+
+    app.get(
+      '/api/v1/hardening/document',
+      {
+        config: { permission: 'hardening:read' },
+        schema: {
+          tags: TAGS,
+          summary:
+            'The hardening document: every recommendation, configured or not and why, with the latest results (Markdown or HTML)',
+          querystring: documentQuery,
+        },
+      },
+      async (request, reply) => {
+        const { baseline, machineType, format } = request.query;
+        const text = await hardening.document(baseline, machineType, format);
+        return reply
+          .type(format === 'html' ? 'text/html; charset=utf-8' : 'text/markdown; charset=utf-8')
+          .send(text);
+      },
     );
   };
 }

@@ -2,7 +2,10 @@ import { createApplyService } from './apply.service.js';
 import { baselineCatalog, loadBaselines, type BaselineCatalog } from './baselines.js';
 import { createDecisionService, type DecisionServiceDeps } from './decisions.service.js';
 import { addTallies, emptyTally, score, scoreBy, type HostScore } from './domain/score.js';
+import { hardeningHtml, hardeningMarkdown } from './domain/document.js';
+import type { FinalResult } from './domain/decisions.js';
 import type { ScoreReport } from './hardening.schemas.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { createScanService, serversWhere, type ScanServiceDeps } from './scan.service.js';
 
 export interface HardeningServiceDeps
@@ -75,6 +78,46 @@ export function createHardeningService(deps: HardeningServiceDeps) {
           (h) => h.customer,
         ),
       };
+    },
+
+    /** The hardening document (Markdown or HTML) for a baseline, for the fleet or one machine type. */
+    async document(
+      baselineId: string,
+      machineType: string | undefined,
+      format: 'markdown' | 'html',
+    ): Promise<string> {
+      const baseline = baselines.get(baselineId);
+      if (machineType !== undefined) {
+        await deps.inventory.getMachineType(machineType).catch((error: unknown) => {
+          if (error instanceof NotFoundError) {
+            throw new ValidationError(`machineType: there is no machine type named '${machineType}'`, {
+              details: { field: 'machineType' },
+            });
+          }
+          throw error;
+        });
+      }
+      const register = await decisions.list({ baseline: baseline.id });
+      const latest = await scans.latest(baseline.id);
+      const servers = new Map((await serversWhere(deps.inventory, {})).map((a) => [a.id, a]));
+      const inScope = latest.scans.filter((scan) => {
+        const asset = servers.get(scan.assetId);
+        return asset !== undefined && (machineType === undefined || asset.machineType === machineType);
+      });
+      const results = new Map<string, FinalResult[]>();
+      for (const scan of inScope) {
+        for (const r of latest.results.get(scan.id) ?? [])
+          results.set(r.ruleId, [...(results.get(r.ruleId) ?? []), r.result]);
+      }
+      const input = {
+        baseline,
+        machineType: machineType ?? null,
+        decisions: register,
+        results,
+        hosts: inScope.length,
+        generatedAt: deps.clock.now(),
+      };
+      return format === 'html' ? hardeningHtml(input) : hardeningMarkdown(input);
     },
   };
 }
