@@ -6,7 +6,7 @@ import { identityStore } from '../../src/modules/identity/identity.store.js';
 import { generateToken, hashToken } from '../../src/platform/crypto.js';
 import { systemClock, type Clock } from '../../src/platform/clock.js';
 import { loadConfig } from '../../src/platform/config.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { createTestStore, type Backend, type TestStore } from './stores.js';
 
 export interface TestApp {
@@ -32,8 +32,11 @@ export interface TestAppOptions {
   config?: Record<string, unknown>;
   access?: GatehouseOptions['access'];
   hardening?: GatehouseOptions['hardening'];
+  network?: GatehouseOptions['network'];
   /** The master key (to share it with a server process); a random one otherwise. */
   masterKey?: Buffer;
+  /** A logger (to capture what is logged); silent otherwise. */
+  logger?: Logger;
 }
 
 /** A new test store of its own and a Gatehouse on it; `close()` drops the store too. */
@@ -57,9 +60,10 @@ export async function openTestApp(testStore: TestStore, options: TestAppOptions 
     store: testStore.store,
     masterKey: options.masterKey ?? randomBytes(32),
     clock: options.clock ?? systemClock,
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
     ...(options.access ? { access: options.access } : {}),
     ...(options.hardening ? { hardening: options.hardening } : {}),
+    ...(options.network ? { network: options.network } : {}),
   });
   const boot = await gh.identity.bootstrap();
   if (!boot) throw new Error('bootstrap did not create the first admin');
