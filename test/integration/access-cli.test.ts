@@ -146,21 +146,22 @@ describe('gatehouse access and policies (CLI)', () => {
   });
 
   it('extends through review: the holder asks, a reviewer finds it in the queue and approves', async () => {
-    const requested = await gatehouse(
-      dana,
-      '--json',
-      'access',
-      'request',
-      ...['--asset', `${token}-db`, '--level', 'read-only', '--duration', '1h', '--reason', 'ledger check'],
-    );
-    const { id } = JSON.parse(requested.stdout) as { id: string };
-    expect((await gatehouse(lee, 'access', 'approve', id)).code).toBe(0);
+    // the grant is made through the API: only the extension goes through the CLI
+    const requested = await expectStatus<{ id: string }>(t, 201, 'POST', '/api/v1/access/requests', {
+      token: dana,
+      body: { asset: `${token}-db`, level: 'read-only', duration: '1h', reason: 'ledger check' },
+    });
+    await expectStatus(t, 200, 'POST', `/api/v1/access/requests/${requested.id}/approve`, {
+      token: lee,
+      body: { comment: 'ok' },
+    });
     await runner.runDue();
-    const grant = (
-      JSON.parse((await gatehouse(dana, '--json', 'access', 'show', id)).stdout) as {
-        grant: { id: string; notAfter: string };
-      }
-    ).grant;
+    const { grant } = await expectStatus<{ grant: { id: string; notAfter: string } }>(
+      t,
+      200,
+      'GET',
+      `/api/v1/access/requests/${requested.id}`,
+    );
     const both = await gatehouse(
       dana,
       'access',
@@ -194,13 +195,9 @@ describe('gatehouse access and policies (CLI)', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toMatch(/: approved/);
     expect(approved.stdout).toMatch(/approved by .*lee/);
-    const after = JSON.parse(
-      (await gatehouse(dana, '--json', 'access', 'show', '--grant', grant.id)).stdout,
-    ) as {
-      notAfter: string;
-    };
+    const after = await expectStatus<{ notAfter: string }>(t, 200, 'GET', `/api/v1/grants/${grant.id}`);
     expect(new Date(after.notAfter).getTime()).toBe(new Date(grant.notAfter).getTime() + 30 * 60_000);
-    expect((await gatehouse(dana, 'access', 'revoke', grant.id)).code).toBe(0);
+    await expectStatus(t, 200, 'POST', `/api/v1/grants/${grant.id}/revoke`, { token: dana, body: {} });
     await runner.runDue();
   });
 });
