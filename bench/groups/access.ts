@@ -49,6 +49,8 @@ const ROLE_POLL_MS = 10;
 const WAIT_LIMIT_MS = 30_000;
 const SEED_BATCH = 2_000;
 
+/** A wall-clock time (Date.now()) on the performance.now() scale the connector spans use. */
+const toPerf = (epochMs: number) => epochMs - (Date.now() - performance.now());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(values: number[], p: number): number {
@@ -58,7 +60,15 @@ function percentile(values: number[], p: number): number {
 }
 
 /** The real connectors, timed: how long the target's own work takes, apart from the queue and store. */
-function timedConnectors(set: ConnectorSet, createMs: number[], revokeMs: number[]): ConnectorLookup {
+/** When the connector's work on an account started and ended (performance.now()), by account name. */
+type Spans = Map<string, { start: number; end: number }>;
+
+function timedConnectors(
+  set: ConnectorSet,
+  createMs: number[],
+  revokeMs: number[],
+  spans: { create: Spans; revoke: Spans },
+): ConnectorLookup {
   return (engine) => {
     const real = set.connectorFor(engine);
     return {
@@ -66,13 +76,17 @@ function timedConnectors(set: ConnectorSet, createMs: number[], revokeMs: number
       createAccount: async (target, spec) => {
         const t0 = performance.now();
         const result = await real.createAccount(target, spec);
-        createMs.push(performance.now() - t0);
+        const end = performance.now();
+        createMs.push(end - t0);
+        spans.create.set(spec.username, { start: t0, end });
         return result;
       },
       revokeAccount: async (target, username) => {
         const t0 = performance.now();
         const result = await real.revokeAccount(target, username);
-        revokeMs.push(performance.now() - t0);
+        const end = performance.now();
+        revokeMs.push(end - t0);
+        spans.revoke.set(username, { start: t0, end });
         return result;
       },
     };
@@ -84,6 +98,10 @@ interface Setup {
   requestMs: number[];
   createMs: number[];
   revokeMs: number[];
+  spans: { create: Spans; revoke: Spans };
+  /** Of each measured grant: before the connector's work began, and after it ended until seen active. */
+  beforeCreateMs: number[];
+  afterCreateMs: number[];
   gh: Gatehouse;
   app: App;
   runner: JobRunner;
@@ -165,11 +183,17 @@ async function grantRound(s: Setup, callers: Caller[]): Promise<{ ms: number[]; 
   const creating = requestAll(s, callers, (id, t0) => started.set(id, t0));
   const [activeAt] = await Promise.all([waitActive(s, started, callers.length, creating), creating]);
   const ms = [...activeAt].map(([id, at]) => at - started.get(id)!);
-  const { rows } = await s.poller.query<{ account_name: string }>(
-    'SELECT account_name FROM access_grants WHERE id = ANY($1::uuid[])',
+  const { rows } = await s.poller.query<{ id: string; account_name: string }>(
+    'SELECT id, account_name FROM access_grants WHERE id = ANY($1::uuid[])',
     [[...started.keys()]],
   );
   const accounts = rows.map((r) => r.account_name);
+  for (const { id, account_name } of rows) {
+    const span = s.spans.create.get(account_name);
+    if (!span) continue;
+    s.beforeCreateMs.push(span.start - started.get(id)!);
+    s.afterCreateMs.push(activeAt.get(id)! - span.end);
+  }
   const present = await s.admin.query('SELECT 1 FROM pg_roles WHERE rolname = ANY($1::text[])', [accounts]);
   if (present.rowCount !== callers.length) {
     throw new Error(`${present.rowCount}/${callers.length} accounts exist for grants marked active`);
@@ -315,6 +339,7 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
   const store = await database.open({ maxConnections: 32 });
   const createMs: number[] = [];
   const revokeMs: number[] = [];
+  const spans = { create: new Map(), revoke: new Map() } satisfies Setup['spans'];
   const config = loadConfig({
     env: {},
     overrides: {
@@ -336,7 +361,7 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
     // the sweeper only ever looks at this run's accounts, and not during the run
     access: {
       sweep: { prefix: accountPrefix, intervalMs: 3_600_000 },
-      connectors: timedConnectors(connectorSet, createMs, revokeMs),
+      connectors: timedConnectors(connectorSet, createMs, revokeMs, spans),
     },
   });
   const boot = await gh.identity.bootstrap();
@@ -402,7 +427,20 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
 
   const runner = gh.startWorkers();
   ctx.defer(() => runner.stop());
-  return { gh, app, runner, assetName, poller, admin, requestMs: [], createMs, revokeMs };
+  return {
+    gh,
+    app,
+    runner,
+    assetName,
+    poller,
+    admin,
+    requestMs: [],
+    createMs,
+    revokeMs,
+    spans,
+    beforeCreateMs: [],
+    afterCreateMs: [],
+  };
 }
 
 const group: BenchGroup = {
@@ -436,6 +474,8 @@ const group: BenchGroup = {
     results['grant_ms.one_at_a_time_p50'] = percentile(single, 50);
     s.createMs.length = 0;
     s.requestMs.length = 0;
+    s.beforeCreateMs.length = 0;
+    s.afterCreateMs.length = 0;
     const grantMs: number[] = [];
     for (let round = 0; round < GRANT_ROUNDS; round++) {
       const callers = await createOperators(
@@ -458,6 +498,12 @@ const group: BenchGroup = {
     results['grant_ms.create_request_p99'] = percentile(s.requestMs, 99);
     results['grant_ms.create_account_p50'] = percentile(s.createMs, 50);
     results['grant_ms.create_account_p99'] = percentile(s.createMs, 99);
+    // where the rest goes: from the request to the connector's start (the request call, the job's pickup,
+    // its first transaction, the asset and jumpbox reads), and from its end to the grant seen active
+    results['grant_ms.before_create_account_p50'] = percentile(s.beforeCreateMs, 50);
+    results['grant_ms.before_create_account_p99'] = percentile(s.beforeCreateMs, 99);
+    results['grant_ms.after_create_account_p50'] = percentile(s.afterCreateMs, 50);
+    results['grant_ms.after_create_account_p99'] = percentile(s.afterCreateMs, 99);
 
     // revocation: REVOKE_SAMPLE real accounts through the real path, in batches of 50
     const sample: { id: string; account: string }[] = [];
@@ -523,6 +569,13 @@ const group: BenchGroup = {
     results['revoke_lag_ms.p99'] = percentile(lags, 99);
     results['revoke_lag_ms.max'] = percentile(lags, 100);
     results['revoke_lag_ms.revoke_account_p50'] = percentile(s.revokeMs, 50);
+    results['revoke_lag_ms.revoke_account_p99'] = percentile(s.revokeMs, 99);
+    // from the lease's end to the connector's start: the reaper job's pickup and its first transaction
+    const untilRevoke = sample
+      .map(({ account }) => (s.spans.revoke.get(account)?.start ?? NaN) - toPerf(notAfter.get(account)!))
+      .filter((lag) => !Number.isNaN(lag));
+    results['revoke_lag_ms.until_revoke_account_p50'] = percentile(untilRevoke, 50);
+    results['revoke_lag_ms.until_revoke_account_p99'] = percentile(untilRevoke, 99);
     results['revoke_lag_ms.real_accounts'] = sample.length;
     results['revoke_lag_ms.live_leases'] = live;
     ctx.log(

@@ -3,7 +3,11 @@ import net from 'node:net';
 import fc from 'fast-check';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorFor, type AccountSpec, type MysqlTarget } from '../../src/adapters/connectors/index.js';
+import {
+  createConnectorSet,
+  type AccountSpec,
+  type MysqlTarget,
+} from '../../src/adapters/connectors/index.js';
 import { ensureBackslashEscapes } from '../../src/adapters/connectors/mysql/session.js';
 import { generatePassword } from '../../src/modules/access/domain/password.js';
 import { hostilePassword, invalidUsername } from '../support/connector-arbitraries.js';
@@ -17,7 +21,9 @@ import { mariadb } from '../support/db-clients.js';
  */
 
 const suffix = randomBytes(3).toString('hex');
-const connector = connectorFor('mariadb');
+// pooled, as the access service uses it: every contract below holds with reused admin connections
+const connectors = createConnectorSet();
+const connector = connectors.connectorFor('mariadb');
 const hour = 3_600_000;
 const appDb = `ghc_app_${suffix}`;
 const otherDb = `ghc_other_${suffix}`;
@@ -84,6 +90,7 @@ afterAll(async () => {
     for (const db of [appDb, otherDb]) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeId(db)}`);
     await admin.end();
   }
+  await connectors.close();
 });
 
 describe('MySQL/MariaDB connector', () => {

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectorFor, type AccountSpec, type PostgresTarget } from '../../src/adapters/connectors/index.js';
+import {
+  createConnectorSet,
+  type AccountSpec,
+  type PostgresTarget,
+} from '../../src/adapters/connectors/index.js';
 import { generatePassword } from '../../src/modules/access/domain/password.js';
 import { GatehouseError } from '../../src/platform/errors.js';
 import { hostilePassword, invalidUsername } from '../support/connector-arbitraries.js';
@@ -15,7 +19,9 @@ import { startScramPostgres, type ScramPostgres } from '../support/scram-postgre
  */
 
 const suffix = randomBytes(3).toString('hex');
-const connector = connectorFor('postgres');
+// pooled, as the access service uses it: every contract below holds with reused admin connections
+const connectors = createConnectorSet();
+const connector = connectors.connectorFor('postgres');
 const hour = 3_600_000;
 const appDb = `app_${suffix}`;
 const otherDb = `other_${suffix}`;
@@ -93,6 +99,7 @@ afterAll(async () => {
     await admin.query(`DROP ROLE IF EXISTS ${ownerRole}`);
     await admin.end();
   }
+  await connectors.close();
   await server?.stop();
 });
 

@@ -21,6 +21,8 @@ export interface ScramPostgres {
   host: string;
   port: number;
   admin: { username: string; password: string };
+  /** Restarts the server (fast shutdown: every session is ended), as a target's maintenance would. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,11 @@ export async function startScramPostgres(): Promise<ScramPostgres> {
     host: '127.0.0.1',
     port,
     admin: { username: 'postgres', password },
+    restart: async () => {
+      await asServerUser(path.join(bin, 'pg_ctl'), [
+        ...['-D', data, '-o', options, '-m', 'fast', '-w', '-l', path.join(dir, 'log'), 'restart'],
+      ]);
+    },
     stop: async () => {
       await asServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']).catch(
         () => undefined,

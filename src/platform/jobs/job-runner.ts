@@ -285,6 +285,8 @@ export function createJobRunner(deps: JobRunnerDeps): JobRunner {
     wakeBy = undefined;
     const wait = heard === undefined ? ms : Math.min(ms, Math.max(0, heard - performance.now()));
     return new Promise((resolve) => {
+      // stop() may have been called while the next pause was being worked out
+      if (stopping) return resolve();
       wake = () => {
         clearTimeout(pauseTimer);
         pauseTimer = undefined;

@@ -127,6 +127,16 @@ async function convergeMemberships(s: PgSession, username: string, wanted: reado
   }
 }
 
+/**
+ * Rights live in catalog rows every account shares (a table's `relacl`, the database's `datacl`): two
+ * transactions granting on the same table at once make the second fail ("tuple concurrently updated").
+ * Every Gatehouse transaction that rewrites them takes this transaction-scoped advisory lock first, so
+ * concurrent grants and revokes on a target — from this node or another — queue for a few milliseconds
+ * instead of failing and being retried with backoff.
+ */
+const RIGHTS_LOCK = '7452810000000001';
+const lockRights = (s: PgSession) => s.query('SELECT pg_advisory_xact_lock($1::bigint)', [RIGHTS_LOCK]);
+
 /** The database's own schemas: not the catalogs, information_schema, TOAST or temporary ones. */
 async function userSchemas(s: PgSession): Promise<string[]> {
   const rows = await s.query<{ nspname: string }>(
@@ -160,6 +170,7 @@ async function convergeSchemaRights(s: PgSession, username: string, grant: Level
       WHERE EXISTS (SELECT 1 FROM aclexplode(c.relacl) a, r WHERE a.grantee = r.oid)`,
     [username],
   );
+  if (held.length > 0 || grant.kind === 'schemas') await lockRights(s);
   for (const { kind, schema, name } of held) {
     const object =
       kind === 'database'
@@ -229,6 +240,7 @@ async function releaseObjects(
     const role = session.ident(username);
     // objects it created go to the admin (data is kept); then its remaining privileges are dropped
     await session.transaction(async () => {
+      await lockRights(session);
       await session.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
       await session.query(`DROP OWNED BY ${role}`);
     });
