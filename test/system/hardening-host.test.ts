@@ -59,8 +59,10 @@ describe('hardening a namespace host with its own /etc', () => {
     drift: unknown[];
     counts: Record<string, number>;
   }> => {
-    const { items } = await ok('POST', '/api/v1/hardening/scans', { baseline: baseline.id, asset: 'srv-1' });
-    return items[0];
+    const page = (await ok('POST', '/api/v1/hardening/scans', { baseline: baseline.id, asset: 'srv-1' })) as {
+      items: { id: string; state: string; drift: unknown[]; counts: Record<string, number> }[];
+    };
+    return page.items[0]!;
   };
   const failing = async (scanId: string) => {
     const detail = await ok('GET', `/api/v1/hardening/scans/${scanId}`);
