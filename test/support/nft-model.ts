@@ -39,6 +39,30 @@ export class NftModel {
     this.tables = next;
   }
 
+  clone(): NftModel {
+    const copy = new NftModel();
+    copy.tables = new Map([...this.tables].map(([k, v]) => [k, structuredClone(v)]));
+    return copy;
+  }
+
+  /** A table of another owner (the OS, a container runtime, hand-made rules before Gatehouse). */
+  addTable(family: string, name: string, chain: Json, rules: Json[][]): void {
+    this.tables.set(`${family} ${name}`, {
+      sets: [],
+      chains: [{ family, table: name, ...chain }],
+      rules: rules.map((expr) => ({ family, table: name, chain: chain.name, expr })),
+    });
+  }
+
+  listRuleset(): { nftables: Json[] } {
+    const all: Json[] = [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }];
+    for (const key of this.tables.keys()) {
+      const [family = '', name = ''] = key.split(' ');
+      all.push(...this.list(family, name).nftables.slice(1));
+    }
+    return { nftables: all };
+  }
+
   /** Adds one rule as a person would with `nft add rule` (drift). */
   addRule(family: string, table: string, rule: Json): void {
     this.tables.get(`${family} ${table}`)?.rules.push({ family, table, ...rule });

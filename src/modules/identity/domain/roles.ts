@@ -34,6 +34,9 @@ export const permissions = [
   'hardening:apply',
   'compliance:read',
   'compliance:write',
+  'network:read',
+  'network:write',
+  'network:apply',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
@@ -47,6 +50,7 @@ const readEverything: Permission[] = [
   'access:read',
   'hardening:read',
   'compliance:read',
+  'network:read',
 ];
 
 /** Everyone who does the work opens, updates and closes tickets; auditors only read them. */
@@ -62,7 +66,15 @@ const grants: Record<Role, readonly Permission[]> = {
     'access:request',
     'access:review',
   ],
-  'network-admin': ['inventory:read', 'tokens:own', 'jobs:read', ...workTickets],
+  'network-admin': [
+    'inventory:read',
+    'tokens:own',
+    'jobs:read',
+    ...workTickets,
+    'network:read',
+    'network:write',
+    'network:apply',
+  ],
   // the security office owns the hardening decisions and runs scans; applying changes to hosts is ops (admin)
   'security-officer': [
     ...readEverything,

@@ -180,3 +180,35 @@ export function parseObservedTable(listing: unknown): ObservedHostTable {
   }
   return { table: { sets: sets.sort((a, b) => a.name.localeCompare(b.name)), rules }, unknown, enforcing };
 }
+
+/**
+ * The openings other owners' tables give on the input hook (`nft -j list ruleset`), for an import:
+ * accept rules Gatehouse can express become rules, anything else in an input chain is `unknown`.
+ * Gatehouse never changes these tables; the import only classifies what they allow.
+ */
+export function parseForeignRules(listing: unknown): { rules: HostRule[]; unknown: string[] } {
+  const items = isObject(listing) && Array.isArray(listing.nftables) ? (listing.nftables as unknown[]) : [];
+  const inputChains = new Set<string>();
+  for (const item of items) {
+    if (!isObject(item) || !isObject(item.chain)) continue;
+    const chain = item.chain;
+    if (chain.hook === 'input' && chain.table !== TABLE.name) {
+      inputChains.add(`${String(chain.family)} ${String(chain.table)} ${String(chain.name)}`);
+    }
+  }
+  const rules: HostRule[] = [];
+  const unknown: string[] = [];
+  for (const item of items) {
+    if (!isObject(item) || !isObject(item.rule)) continue;
+    const rule = item.rule;
+    const where = `${String(rule.family)} ${String(rule.table)} ${String(rule.chain)}`;
+    if (!inputChains.has(where)) continue;
+    const exprs = Array.isArray(rule.expr) ? (rule.expr as unknown[]) : [];
+    const comment = typeof rule.comment === 'string' ? rule.comment : undefined;
+    if (isBaseRule(exprs)) continue;
+    const parsed = parseHostRule(exprs, undefined);
+    if (parsed) rules.push(parsed);
+    else unknown.push(`table ${where}: ${describeNftRule(exprs, comment)}`);
+  }
+  return { rules, unknown };
+}

@@ -10,7 +10,7 @@ import { formatPorts } from './rule.js';
 export type Layer = 'cloud' | 'host';
 
 export interface PlanItem {
-  action: 'add' | 'remove';
+  action: 'add' | 'remove' | 'keep';
   what: string;
   /** the rule ids behind the item (empty for unknown rules) */
   rules: string[];
@@ -20,6 +20,8 @@ export interface LayerPlan {
   layer: Layer;
   adds: PlanItem[];
   removals: PlanItem[];
+  /** what the layer holds and keeps (an import classifies these) */
+  kept: PlanItem[];
   /** what the layer holds that Gatehouse cannot express; removed by the apply */
   unknown: string[];
   /** entries the layer holds now (rules and set members), the base of the brake's shares */
@@ -36,12 +38,13 @@ export function diffByKey<T>(
   desired: readonly T[],
   observed: readonly T[],
   key: (item: T) => string,
-): { adds: T[]; removals: T[]; unchanged: number } {
+): { adds: T[]; removals: T[]; kept: T[] } {
   const want = new Map(desired.map((d) => [key(d), d]));
   const have = new Map(observed.map((o) => [key(o), o]));
   const adds = [...want.entries()].filter(([k]) => !have.has(k)).map(([, v]) => v);
   const removals = [...have.entries()].filter(([k]) => !want.has(k)).map(([, v]) => v);
-  return { adds, removals, unchanged: want.size - adds.length };
+  const kept = [...have.entries()].filter(([k]) => want.has(k)).map(([, v]) => v);
+  return { adds, removals, kept };
 }
 
 function describeHostRule(rule: HostRule): string {
@@ -67,6 +70,11 @@ export function planHostLayer(desired: HostTable, observed: ObservedHostTable): 
     what: `rule ${describeHostRule(r)}`,
     rules: r.rules,
   }));
+  const kept: PlanItem[] = rules.kept.map((r) => ({
+    action: 'keep',
+    what: `rule ${describeHostRule(r)}`,
+    rules: r.rules,
+  }));
   const haveSets = new Map(have.sets.map((s) => [s.name, s]));
   for (const set of desired.sets) {
     const current = haveSets.get(set.name);
@@ -87,7 +95,7 @@ export function planHostLayer(desired: HostTable, observed: ObservedHostTable): 
   if (!observed.table)
     adds.push({ action: 'add', what: 'table inet gatehouse (input policy drop)', rules: [] });
   const observedCount = have.rules.length + have.sets.reduce((n, s) => n + s.elements.length, 0);
-  return { layer: 'host', adds, removals, unknown, observedCount, blockers: [] };
+  return { layer: 'host', adds, removals, kept, unknown, observedCount, blockers: [] };
 }
 
 export interface CloudQuota {
@@ -111,6 +119,7 @@ export function planCloudLayer(
     layer: 'cloud',
     adds: diff.adds.map((r) => ({ action: 'add', what: describeSgRule(r), rules: r.rules })),
     removals: diff.removals.map((r) => ({ action: 'remove', what: describeSgRule(r), rules: r.rules })),
+    kept: diff.kept.map((r) => ({ action: 'keep', what: describeSgRule(r), rules: r.rules })),
     unknown: [...observed.unknown],
     observedCount: observed.rules.length + observed.unknown.length,
     blockers,
@@ -140,23 +149,44 @@ export interface BrakeVerdict {
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
-export function brake(plans: readonly LayerPlan[], policy: BrakePolicy): BrakeVerdict {
-  const removals = plans.reduce((n, p) => n + p.removals.length + p.unknown.length, 0);
-  const opens = plans.reduce((n, p) => n + p.adds.length, 0);
-  const observed = plans.reduce((n, p) => n + p.observedCount, 0);
-  const reasons: string[] = [];
-  if (removals + opens > policy.minChanges) {
-    const base = Math.max(observed, 1);
-    if (removals / base > policy.maxRemoveShare) {
-      reasons.push(
-        `removes ${removals} of ${observed} entries (${percent(removals / base)}, brake at ${percent(policy.maxRemoveShare)})`,
+/**
+ * Stops when the whole plan, or the plan of any one layer, removes or opens more than its share of
+ * what is there now. Small plans (at most `minChanges` entries) never stop.
+ */
+export function brake(plans: readonly (LayerPlan & { label?: string })[], policy: BrakePolicy): BrakeVerdict {
+  const countOf = (p: LayerPlan) => ({
+    removals: p.removals.length + p.unknown.length,
+    opens: p.adds.length,
+    observed: p.observedCount,
+  });
+  const reasonsFor = (c: { removals: number; opens: number; observed: number }, who: string): string[] => {
+    if (c.removals + c.opens <= policy.minChanges) return [];
+    const base = Math.max(c.observed, 1);
+    const out: string[] = [];
+    if (c.removals / base > policy.maxRemoveShare) {
+      out.push(
+        `${who}removes ${c.removals} of ${c.observed} entries (${percent(c.removals / base)}, brake at ${percent(policy.maxRemoveShare)})`,
       );
     }
-    if (opens / base > policy.maxOpenShare) {
-      reasons.push(
-        `opens ${opens} entries on ${observed} existing (${percent(opens / base)}, brake at ${percent(policy.maxOpenShare)})`,
+    if (c.opens / base > policy.maxOpenShare) {
+      out.push(
+        `${who}opens ${c.opens} entries on ${c.observed} existing (${percent(c.opens / base)}, brake at ${percent(policy.maxOpenShare)})`,
       );
     }
-  }
-  return { stopped: reasons.length > 0, removals, opens, observed, reasons };
+    return out;
+  };
+  const total = plans.map(countOf).reduce(
+    (a, c) => ({
+      removals: a.removals + c.removals,
+      opens: a.opens + c.opens,
+      observed: a.observed + c.observed,
+    }),
+    { removals: 0, opens: 0, observed: 0 },
+  );
+  const reasons = reasonsFor(total, '');
+  const perLayer = plans.flatMap((p) => reasonsFor(countOf(p), `${p.label ?? p.layer}: `));
+  // name a few layers, not thousands
+  reasons.push(...perLayer.slice(0, 5));
+  if (perLayer.length > 5) reasons.push(`${perLayer.length - 5} more layers do too`);
+  return { stopped: reasons.length > 0, ...total, reasons };
 }

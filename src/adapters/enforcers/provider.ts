@@ -1,0 +1,79 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import type { FleetAsset } from '../../modules/network/fleet.js';
+import type { EnforcerProvider } from '../../modules/network/plan.service.js';
+import { createAwsSgEnforcer } from './aws-sg/aws-sg-enforcer.js';
+import { createRateLimiter, type RateLimiter } from './aws-sg/rate-limiter.js';
+import { localTransport } from './local-transport.js';
+import { createNftablesEnforcer } from './nftables/nftables-enforcer.js';
+import type { CommandTransport, LayerEnforcer } from './types.js';
+
+/**
+ * Which layers an asset has, from its inventory labels:
+ *  - `network/security-group: sg-…` — the cloud layer, that security group in the asset's region;
+ *  - `network/host: local` — the host layer, nft on this machine; `network/netns: <name>` — nft in
+ *    that network namespace of this machine (test hosts, labs). Hosts reached over ssh are added by
+ *    passing `hostTransport`.
+ */
+const NETNS = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+export interface DefaultEnforcerOptions {
+  quota: number;
+  requestsPerSecond: number;
+  ec2ClientFor?: (region: string) => EC2Client;
+  hostTransport?: (asset: FleetAsset) => CommandTransport | undefined;
+}
+
+export function createDefaultEnforcerProvider(options: DefaultEnforcerOptions): EnforcerProvider {
+  const clients = new Map<string, EC2Client>();
+  const limiters = new Map<string, RateLimiter>();
+  const clientFor = (region: string) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = options.ec2ClientFor?.(region) ?? new EC2Client({ region });
+      clients.set(region, client);
+    }
+    return client;
+  };
+  const limiterFor = (region: string) => {
+    let limiter = limiters.get(region);
+    if (!limiter) {
+      limiter = createRateLimiter({ perSecond: options.requestsPerSecond });
+      limiters.set(region, limiter);
+    }
+    return limiter;
+  };
+  return {
+    forAsset: (asset) => {
+      const enforcers: LayerEnforcer[] = [];
+      const groupId = asset.labels['network/security-group'];
+      if (groupId && /^sg-[0-9a-f]{8,17}$/.test(groupId)) {
+        enforcers.push(
+          createAwsSgEnforcer({
+            client: clientFor(asset.region),
+            groupId,
+            region: asset.region,
+            quota: { rulesPerGroup: options.quota },
+            limiter: limiterFor(asset.region),
+          }),
+        );
+      }
+      const netns = asset.labels['network/netns'];
+      const transport =
+        options.hostTransport?.(asset) ??
+        (netns && NETNS.test(netns)
+          ? localTransport({ prefix: ['ip', 'netns', 'exec', netns] })
+          : asset.labels['network/host'] === 'local'
+            ? localTransport()
+            : undefined);
+      if (transport) {
+        enforcers.push(
+          createNftablesEnforcer({
+            transport,
+            target: `host ${asset.name}${asset.address ? ` (${asset.address})` : ''}`,
+          }),
+        );
+      }
+      return enforcers;
+    },
+  };
+}
