@@ -717,6 +717,33 @@ describe.each(backends)('access API on %s', (backend) => {
       await runner.runDue();
     });
 
+    it('an extension unreviewed at the end of its review window expires, its job re-armed on start if lost; the grant runs on', async () => {
+      const request = await created('dana', { duration: '3h' });
+      const approved = await act('lee', request.id, 'approve', { comment: 'ok' });
+      await runner.runDue();
+      const grantId = approved.json<RequestView>().grant!.id;
+      const grant = await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${grantId}`));
+      const waiting = (await extend('dana', grantId, { duration: '30m' })).json<ExtensionView>();
+      // the policy's 2 h review window ends before the lease's 3 h
+      expect(new Date(waiting.reviewDeadline!).getTime()).toBe(clock.now().getTime() + 2 * H);
+      await t.gh.store.db.deleteFrom('jobs').where('kind', '=', 'extension.expire').execute();
+      await t.gh.access.resume();
+      const rearmed = await t.gh.store.db
+        .selectFrom('jobs')
+        .select(['run_at', 'state'])
+        .where('kind', '=', 'extension.expire')
+        .execute();
+      expect(rearmed).toEqual([{ run_at: new Date(waiting.reviewDeadline!), state: 'queued' }]);
+      clock.advance(2 * H);
+      await runner.runDue();
+      expect(await extensionOf(waiting.id)).toMatchObject({
+        status: 'expired',
+        grant: { status: 'active', notAfter: grant.notAfter },
+      });
+      await expectStatus(t, 200, 'POST', url(`/grants/${grantId}/revoke`), { token: tokens.dana, body: {} });
+      await runner.runDue();
+    });
+
     it('bad extension input gets a 4xx that says why, and nothing is recorded', async () => {
       const grant = await activeGrant('dana');
       const before = await extensionRows();
