@@ -8,6 +8,8 @@ import { openStore, type Store } from '../src/platform/db/store.js';
  */
 export interface BenchGroup {
   name: string;
+  /** Figures are named `<prefix>.<key>`; the group's name by default (linux reports as access.linux_…). */
+  prefix?: string;
   /** Figures the project has committed to, by the same short names as the results. */
   targets?: Record<string, Target>;
   run(ctx: BenchContext): Promise<Record<string, number>>;

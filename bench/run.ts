@@ -134,7 +134,8 @@ async function main(): Promise<void> {
     };
     try {
       const figures = await group.run(ctx);
-      for (const [key, value] of Object.entries(figures)) results[`${group.name}.${key}`] = value;
+      for (const [key, value] of Object.entries(figures))
+        results[`${group.prefix ?? group.name}.${key}`] = value;
     } catch (error) {
       errors[group.name] = (error as Error).message;
       log(`${group.name}: FAILED: ${(error as Error).stack ?? String(error)}`);
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
       await runCleanups();
     }
     for (const [key, target] of Object.entries(group.targets ?? {})) {
-      const name = `${group.name}.${key}`;
+      const name = `${group.prefix ?? group.name}.${key}`;
       targets[name] = checkTarget(target, results[name]);
     }
     log(`${group.name}: done in ${Math.round(performance.now() - groupStarted)} ms`);
