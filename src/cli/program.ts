@@ -8,6 +8,7 @@ import { registerInventory } from './commands/inventory.js';
 import { registerHarden } from './commands/harden.js';
 import { registerLogin } from './commands/login.js';
 import { registerJobs } from './commands/jobs.js';
+import { registerLinux } from './commands/linux.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
@@ -50,5 +51,6 @@ Start here:
   registerPolicies(program);
   registerHarden(program);
   registerCompliance(program);
+  registerLinux(program);
   return program;
 }
