@@ -89,7 +89,13 @@ async function passwordValue(password: string): Promise<string> {
   return isAscii(password) ? scramSha256Verifier(password) : password;
 }
 
-async function createOrAlterRole(s: PgSession, target: ParsedPostgresTarget, spec: AccountSpec) {
+async function createOrAlterRole(
+  s: PgSession,
+  target: ParsedPostgresTarget,
+  spec: AccountSpec,
+  /** From `passwordValue`, computed before the session was taken (hashing holds no connection). */
+  password: string,
+) {
   const existing = await findRole(s, spec.username);
   const role = s.ident(spec.username);
   // attributes a CREATEROLE admin may set; the superuser-only ones are named only when they need undoing
@@ -102,7 +108,7 @@ async function createOrAlterRole(s: PgSession, target: ParsedPostgresTarget, spe
     ...(existing?.rolreplication ? ['NOREPLICATION'] : []),
     ...(existing?.rolbypassrls ? ['NOBYPASSRLS'] : []),
     `CONNECTION LIMIT ${target.connectionLimit}`,
-    `PASSWORD ${s.literal(await passwordValue(spec.password))}`,
+    `PASSWORD ${s.literal(password)}`,
     `VALID UNTIL ${s.literal(spec.validUntil.toISOString())}`,
   ].join(' ');
   await s.query(`${existing ? 'ALTER' : 'CREATE'} ROLE ${role} WITH ${attributes}`, [], { secret: true });
@@ -134,19 +140,19 @@ async function convergeMemberships(s: PgSession, username: string, wanted: reado
  * concurrent grants and revokes on a target — from this node or another — queue for a few milliseconds
  * instead of failing and being retried with backoff.
  */
-const RIGHTS_LOCK = '7452810000000001';
-const lockRights = (s: PgSession) => s.query('SELECT pg_advisory_xact_lock($1::bigint)', [RIGHTS_LOCK]);
+const LOCK_RIGHTS = 'SELECT pg_advisory_xact_lock(7452810000000001)';
 
-/** The database's own schemas: not the catalogs, information_schema, TOAST or temporary ones. */
-async function userSchemas(s: PgSession): Promise<string[]> {
-  const rows = await s.query<{ nspname: string }>(
-    `SELECT nspname FROM pg_namespace
-      WHERE nspname NOT IN ('pg_catalog', 'information_schema')
-        AND nspname NOT LIKE 'pg\\_toast%'
-        AND nspname NOT LIKE 'pg\\_temp%'
-      ORDER BY nspname`,
+/** The session's database and its own schemas: not the catalogs, information_schema, TOAST or temporary ones. */
+async function databaseAndSchemas(s: PgSession): Promise<{ database: string; schemas: string[] }> {
+  const [row] = await s.query<{ database: string; schemas: string[] }>(
+    `SELECT current_database()::text AS database,
+            ARRAY(SELECT nspname::text FROM pg_namespace
+                   WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+                     AND nspname NOT LIKE 'pg\\_toast%'
+                     AND nspname NOT LIKE 'pg\\_temp%'
+                   ORDER BY nspname) AS schemas`,
   );
-  return rows.map((r) => r.nspname);
+  return row ?? { database: '', schemas: [] };
 }
 
 /**
@@ -170,7 +176,8 @@ async function convergeSchemaRights(s: PgSession, username: string, grant: Level
       WHERE EXISTS (SELECT 1 FROM aclexplode(c.relacl) a, r WHERE a.grantee = r.oid)`,
     [username],
   );
-  if (held.length > 0 || grant.kind === 'schemas') await lockRights(s);
+  // every statement below is made of quoted names and fixed keywords only: one round trip, under the lock
+  const statements: string[] = [];
   for (const { kind, schema, name } of held) {
     const object =
       kind === 'database'
@@ -178,19 +185,21 @@ async function convergeSchemaRights(s: PgSession, username: string, grant: Level
         : kind === 'schema'
           ? `SCHEMA ${s.ident(schema)}`
           : `${kind === 'sequence' ? 'SEQUENCE' : 'TABLE'} ${s.ident(schema)}.${s.ident(name)}`;
-    await s.query(`REVOKE ALL ON ${object} FROM ${role}`);
+    statements.push(`REVOKE ALL ON ${object} FROM ${role}`);
   }
-  if (grant.kind !== 'schemas') return;
-  const [{ database } = { database: grant.database }] = await s.query<{ database: string }>(
-    'SELECT current_database() AS database',
-  );
-  await s.query(`GRANT CONNECT ON DATABASE ${s.ident(database)} TO ${role}`);
-  for (const schema of await userSchemas(s)) {
-    const ns = s.ident(schema);
-    await s.query(`GRANT USAGE ON SCHEMA ${ns} TO ${role}`);
-    await s.query(`GRANT ${grant.tables} ON ALL TABLES IN SCHEMA ${ns} TO ${role}`);
-    await s.query(`GRANT ${grant.sequences} ON ALL SEQUENCES IN SCHEMA ${ns} TO ${role}`);
+  if (grant.kind === 'schemas') {
+    const { database, schemas } = await databaseAndSchemas(s);
+    statements.push(`GRANT CONNECT ON DATABASE ${s.ident(database || grant.database)} TO ${role}`);
+    for (const schema of schemas) {
+      const ns = s.ident(schema);
+      statements.push(
+        `GRANT USAGE ON SCHEMA ${ns} TO ${role}`,
+        `GRANT ${grant.tables} ON ALL TABLES IN SCHEMA ${ns} TO ${role}`,
+        `GRANT ${grant.sequences} ON ALL SEQUENCES IN SCHEMA ${ns} TO ${role}`,
+      );
+    }
   }
+  if (statements.length > 0) await s.batch([LOCK_RIGHTS, ...statements]);
 }
 
 /** Terminates every session of the role, and waits until none is left. */
@@ -214,42 +223,45 @@ async function terminateSessions(s: PgSession, username: string, timeoutMs = 5_0
 }
 
 /**
- * The databases where the role owns objects or holds privileges, from the cluster-wide `pg_shdepend`
- * (dbid 0 = shared objects, handled from any database), plus the one the admin is connected to.
+ * The database the admin is connected to, and the others where the role owns objects or holds
+ * privileges, from the cluster-wide `pg_shdepend` (dbid 0 = shared objects, handled from any database).
  */
-async function databasesToClean(s: PgSession, username: string): Promise<string[]> {
-  const rows = await s.query<{ datname: string }>(
-    `SELECT current_database() AS datname
-     UNION
-     SELECT d.datname FROM pg_shdepend sd
-       JOIN pg_database d ON d.oid = sd.dbid
-      WHERE sd.refclassid = 'pg_authid'::regclass
-        AND sd.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)`,
+async function databasesToClean(
+  s: PgSession,
+  username: string,
+): Promise<{ current: string; others: string[] }> {
+  const [row] = await s.query<{ current: string; others: string[] }>(
+    `SELECT current_database()::text AS current,
+            ARRAY(SELECT DISTINCT d.datname::text FROM pg_shdepend sd
+                    JOIN pg_database d ON d.oid = sd.dbid
+                   WHERE sd.refclassid = 'pg_authid'::regclass
+                     AND sd.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                     AND d.datname <> current_database()) AS others`,
     [username],
   );
-  return rows.map((r) => r.datname);
+  return row ?? { current: '', others: [] };
 }
 
-async function releaseObjects(
-  s: PgSession,
-  target: ParsedPostgresTarget,
-  username: string,
-  database: string,
-) {
-  const release = async (session: PgSession) => {
-    const role = session.ident(username);
-    // objects it created go to the admin (data is kept); then its remaining privileges are dropped
-    await session.transaction(async () => {
-      await lockRights(session);
-      await session.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER`);
-      await session.query(`DROP OWNED BY ${role}`);
-    });
-  };
-  const [{ current } = { current: '' }] = await s.query<{ current: string }>(
-    'SELECT current_database() AS current',
-  );
-  if (database === current) return release(s);
-  return withPostgres(target, `releasing objects of ${username} in database ${database}`, release, database);
+/**
+ * Objects it created go to the admin (data is kept), then its remaining privileges are dropped: one
+ * implicit transaction (a multi-statement query), under the rights lock.
+ */
+const release = (session: PgSession, username: string) => {
+  const role = session.ident(username);
+  return session.batch([LOCK_RIGHTS, `REASSIGN OWNED BY ${role} TO CURRENT_USER`, `DROP OWNED BY ${role}`]);
+};
+
+async function releaseObjects(s: PgSession, target: ParsedPostgresTarget, username: string) {
+  const { others } = await databasesToClean(s, username);
+  await release(s, username);
+  for (const database of others) {
+    await withPostgres(
+      target,
+      `releasing objects of ${username} in database ${database}`,
+      (elsewhere) => release(elsewhere, username),
+      database,
+    );
+  }
 }
 
 async function revoke(s: PgSession, target: ParsedPostgresTarget, username: string) {
@@ -258,9 +270,7 @@ async function revoke(s: PgSession, target: ParsedPostgresTarget, username: stri
   await s.query(`ALTER ROLE ${role} NOLOGIN`);
   await terminateSessions(s, username);
   for (let pass = 1; ; pass++) {
-    for (const database of await databasesToClean(s, username)) {
-      await releaseObjects(s, target, username, database);
-    }
+    await releaseObjects(s, target, username);
     try {
       await s.query(`DROP ROLE IF EXISTS ${role}`);
       break;
@@ -301,9 +311,10 @@ export function createPostgresConnector(sessions: PgSessions = oneOffPgSessions)
       const target = parse(input);
       assertAccountSpec('postgres', spec);
       const grant = grantFor(target, spec.level);
+      const password = await passwordValue(spec.password);
       return run(target, `creating ${spec.username}`, (s) =>
         s.transaction(async () => {
-          const result = await createOrAlterRole(s, target, spec);
+          const result = await createOrAlterRole(s, target, spec, password);
           await convergeMemberships(s, spec.username, grant.kind === 'roles' ? grant.roles : []);
           await convergeSchemaRights(s, spec.username, grant);
           return result;

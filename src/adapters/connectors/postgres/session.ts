@@ -21,6 +21,11 @@ export interface PgSession {
   ident(name: string): string;
   literal(value: string): string;
   query<Row extends object>(text: string, values?: unknown[], options?: { secret?: boolean }): Promise<Row[]>;
+  /**
+   * Statements without parameters (DDL of quoted names and fixed keywords only) sent as one query: one
+   * round trip, and — outside `transaction` — one implicit transaction: all of them happen or none.
+   */
+  batch(statements: readonly string[]): Promise<void>;
   transaction<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -92,6 +97,16 @@ function sessionOver(client: pg.ClientBase, fail: Fail): PgSession & { readonly 
     ident: (name) => client.escapeIdentifier(name),
     literal: (value) => client.escapeLiteral(value),
     query,
+    async batch(statements) {
+      if (statements.length === 0) return;
+      try {
+        // no values: the simple query protocol, which takes several statements
+        await client.query(statements.join(';\n'));
+      } catch (error) {
+        if (isBrokenConnection(error)) broken = true;
+        throw fail(error);
+      }
+    },
     async transaction(work) {
       await query('BEGIN');
       try {
