@@ -38,6 +38,8 @@ import {
   createThreatModelService,
   type ThreatModelService,
 } from './modules/compliance/threat-model.service.js';
+import { createEvidenceService, type EvidenceService } from './modules/compliance/evidence.service.js';
+import { evidenceRoutes } from './modules/compliance/evidence.routes.js';
 import { createTicketService, type TicketService } from './modules/tickets/tickets.service.js';
 import type { TicketRegistry } from './modules/tickets/tickets.types.js';
 import { jobsRoutes } from './http/jobs.routes.js';
@@ -101,6 +103,8 @@ export interface Gatehouse {
   /** The SOC 2 workbench: matrix, threat models. */
   compliance: ComplianceService;
   threatModels: ThreatModelService;
+  /** Automated control tests, evidence packs and reports computed from the audit log. */
+  evidence: EvidenceService;
   /** Routes a ticket ref to its tracker (built-in today); access looks tickets up and hears closes here. */
   ticketRegistry: TicketRegistry;
   jobs: JobQueue;
@@ -209,6 +213,15 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   });
   const compliance = createComplianceService({ store, clock, audit, catalog: loadCatalog() });
   const threatModels = createThreatModelService({ store, clock, audit });
+  const evidence = createEvidenceService({
+    store,
+    clock,
+    audit,
+    // the audit checkpoint key signs pack manifests too: one public key checks both
+    signer: createSigner(masterKey),
+    inventory,
+    compliance,
+  });
   // each module that does background work adds its handlers here, by job kind
   const network = createNetworkService({
     store,
@@ -245,6 +258,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     tickets,
     compliance,
     threatModels,
+    evidence,
     ticketRegistry,
     jobs,
     startWorkers: () => {
@@ -324,6 +338,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           networkRoutes({ network }),
           ticketRoutes({ tickets }),
           complianceRoutes({ compliance, threatModels }),
+          evidenceRoutes({ evidence, compliance }),
           jobsRoutes({ store, jobs }),
         ],
       }),

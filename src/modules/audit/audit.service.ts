@@ -269,6 +269,9 @@ export function createAuditLog(deps: AuditLogDeps) {
     },
 
     publicKey: () => ({ keyId: deps.signer.keyId, pem: deps.signer.publicKeyPem }),
+
+    /** Signed checkpoints with fromSeq <= seq <= toSeq, oldest first (evidence packs carry them). */
+    checkpoints: (db: Executor, fromSeq: number, toSeq: number) => auditStore.checkpoints(db, fromSeq, toSeq),
   };
 }
 
