@@ -19,12 +19,12 @@ export class FakeNftHost implements CommandTransport {
       if (line === 'nft -j list table inet gatehouse')
         return ok(JSON.stringify(this.model.list('inet', 'gatehouse')));
       if (line === 'nft -j list ruleset') return ok(JSON.stringify(this.model.listRuleset()));
-      if (line === 'nft -c -j -f -') {
+      if (line === 'sh -c cat | nft -c -j -f -') {
         const trial = this.model.clone();
         trial.apply(JSON.parse(stdin ?? '') as { nftables: Record<string, unknown>[] });
         return ok('');
       }
-      if (line === 'nft -j -f -') {
+      if (line === 'sh -c cat | nft -j -f -') {
         if (this.failApplies > 0) {
           this.failApplies--;
           return { code: 1, stdout: '', stderr: 'Error: Could not process rule: Connection timed out' };

@@ -13,6 +13,13 @@ import type { CommandTransport, DesiredLayers, LayerEnforcer, ObserveOptions } f
  * `nft -j -f -` transaction after `nft -c` has accepted it, so a malformed ruleset changes nothing.
  * Only that table is touched: never `flush ruleset`, other owners' tables survive.
  */
+/**
+ * nft reads `-f -` by opening /dev/stdin, which fails when stdin is a socket (as Node's and some ssh
+ * servers' pipes are): `cat` hands it a real pipe. The command line is constant; the table is data.
+ */
+export const NFT_CHECK = ['sh', '-c', 'cat | nft -c -j -f -'] as const;
+export const NFT_APPLY = ['sh', '-c', 'cat | nft -j -f -'] as const;
+
 export function createNftablesEnforcer(deps: { transport: CommandTransport; target: string }): LayerEnforcer {
   const { transport } = deps;
 
@@ -59,14 +66,14 @@ export function createNftablesEnforcer(deps: { transport: CommandTransport; targ
     },
     apply: async (desired: DesiredLayers) => {
       const document = JSON.stringify(renderHostTable(desired.host));
-      const checked = await transport.exec(['nft', '-c', '-j', '-f', '-'], document);
+      const checked = await transport.exec(NFT_CHECK, document);
       if (checked.code !== 0) {
         throw new GatehouseError(
           'internal',
           `${deps.target}: nft refused the compiled table; nothing was changed: ${checked.stderr.trim().slice(0, 500)}`,
         );
       }
-      const applied = await transport.exec(['nft', '-j', '-f', '-'], document);
+      const applied = await transport.exec(NFT_APPLY, document);
       if (applied.code !== 0) {
         throw new TransientError(
           'target_unavailable',
