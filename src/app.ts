@@ -221,6 +221,10 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     signer: createSigner(masterKey),
     inventory,
     compliance,
+    settings: {
+      removalToleranceMs: config.compliance.removalToleranceMinutes * 60_000,
+      scanFrequencyMs: config.compliance.scanFrequencyHours * 3_600_000,
+    },
   });
   // each module that does background work adds its handlers here, by job kind
   const network = createNetworkService({

@@ -62,6 +62,13 @@ export const configSchema = z
       })
       .strict()
       .default({ checkpointEvery: 1000, checkpointMinutes: 10 }),
+    compliance: z
+      .object({
+        removalToleranceMinutes: positiveInt.default(5),
+        scanFrequencyHours: positiveInt.default(24),
+      })
+      .strict()
+      .default({ removalToleranceMinutes: 5, scanFrequencyHours: 24 }),
     jobs: z
       .object({
         enabled: booleanish.default(true),
@@ -148,6 +155,8 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_AUTH_METRICS_NETWORKS: 'auth.metricsNetworks',
   GATEHOUSE_AUDIT_CHECKPOINT_EVERY: 'audit.checkpointEvery',
   GATEHOUSE_AUDIT_CHECKPOINT_MINUTES: 'audit.checkpointMinutes',
+  GATEHOUSE_COMPLIANCE_REMOVAL_TOLERANCE_MINUTES: 'compliance.removalToleranceMinutes',
+  GATEHOUSE_COMPLIANCE_SCAN_FREQUENCY_HOURS: 'compliance.scanFrequencyHours',
   GATEHOUSE_JOBS_ENABLED: 'jobs.enabled',
   GATEHOUSE_JOBS_CONCURRENCY: 'jobs.concurrency',
   GATEHOUSE_JOBS_POLL_MS: 'jobs.pollMs',
