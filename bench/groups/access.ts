@@ -93,6 +93,30 @@ function timedConnectors(
   };
 }
 
+/** The job runner's own duration histogram for a kind: seconds summed and runs counted so far. */
+async function jobTotals(gh: Gatehouse, kind: string): Promise<{ sum: number; count: number }> {
+  const metric = gh.metrics.getSingleMetric('gatehouse_job_duration_seconds');
+  const totals = { sum: 0, count: 0 };
+  if (!metric) return totals;
+  // a histogram's values carry the series name (…_bucket, …_sum, …_count) beside the labels
+  for (const value of (await metric.get()).values as {
+    labels: { kind?: unknown };
+    value: number;
+    metricName?: string;
+  }[]) {
+    if (value.labels.kind !== kind) continue;
+    if (value.metricName?.endsWith('_sum')) totals.sum += value.value;
+    if (value.metricName?.endsWith('_count')) totals.count += value.value;
+  }
+  return totals;
+}
+
+/** Mean run time in ms of the jobs of a kind run between two readings of jobTotals. */
+const meanMs = (before: { sum: number; count: number }, after: { sum: number; count: number }) =>
+  after.count > before.count
+    ? Math.round(((after.sum - before.sum) / (after.count - before.count)) * 10_000) / 10
+    : NaN;
+
 interface Setup {
   /** How long each createRequest call took (policy, request, grant and job rows, audit events). */
   requestMs: number[];
@@ -477,6 +501,7 @@ const group: BenchGroup = {
     s.beforeCreateMs.length = 0;
     s.afterCreateMs.length = 0;
     const grantMs: number[] = [];
+    const provisionBefore = await jobTotals(s.gh, jobKinds.provision);
     for (let round = 0; round < GRANT_ROUNDS; round++) {
       const callers = await createOperators(
         s.gh,
@@ -488,6 +513,11 @@ const group: BenchGroup = {
         `grant round ${round + 1}: ${CONCURRENT} at once, p50 ${percentile(ms, 50)} ms, max ${percentile(ms, 100)} ms`,
       );
     }
+    // a provisioning job from claim to outcome recorded: its two store transactions, the reads, the connector
+    results['grant_ms.provision_job_mean'] = meanMs(
+      provisionBefore,
+      await jobTotals(s.gh, jobKinds.provision),
+    );
     results['grant_ms.p50'] = percentile(grantMs, 50);
     results['grant_ms.p99'] = percentile(grantMs, 99);
     results['grant_ms.max'] = percentile(grantMs, 100);
@@ -544,6 +574,7 @@ const group: BenchGroup = {
     );
 
     s.revokeMs.length = 0;
+    const revokeBefore = await jobTotals(s.gh, jobKinds.revoke);
     const goneAt = new Map<string, number>();
     const samplePrefix = `gh_${run}_r`;
     const deadline = base + EXPIRY_SPREAD_MS + WAIT_LIMIT_MS;
@@ -568,6 +599,7 @@ const group: BenchGroup = {
     results['revoke_lag_ms.p50'] = percentile(lags, 50);
     results['revoke_lag_ms.p99'] = percentile(lags, 99);
     results['revoke_lag_ms.max'] = percentile(lags, 100);
+    results['revoke_lag_ms.revoke_job_mean'] = meanMs(revokeBefore, await jobTotals(s.gh, jobKinds.revoke));
     results['revoke_lag_ms.revoke_account_p50'] = percentile(s.revokeMs, 50);
     results['revoke_lag_ms.revoke_account_p99'] = percentile(s.revokeMs, 99);
     // from the lease's end to the connector's start: the reaper job's pickup and its first transaction
