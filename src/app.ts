@@ -15,6 +15,8 @@ import { identityRoutes } from './modules/identity/identity.routes.js';
 import { authRoutes } from './modules/identity/auth.routes.js';
 import { createOperatorAdminService } from './modules/identity/operator-admin.service.js';
 import { createWhereFromService } from './modules/identity/where-from.service.js';
+import { createOidcService } from './modules/identity/oidc.service.js';
+import { oidcRoutes } from './modules/identity/oidc.routes.js';
 import { createSignInService, type SignInService } from './modules/identity/sign-in.service.js';
 import { createInventoryService, type InventoryService } from './modules/inventory/inventory.service.js';
 import { inventoryRoutes } from './modules/inventory/inventory.routes.js';
@@ -42,6 +44,11 @@ import { createEvidenceService, type EvidenceService } from './modules/complianc
 import { evidenceRoutes } from './modules/compliance/evidence.routes.js';
 import { createTicketService, type TicketService } from './modules/tickets/tickets.service.js';
 import type { TicketRegistry } from './modules/tickets/tickets.types.js';
+import {
+  createForwardingService,
+  type ForwardingService,
+} from './modules/integrations/forwarding.service.js';
+import { forwardingRoutes } from './modules/integrations/forwarding.routes.js';
 import { jobsRoutes } from './http/jobs.routes.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { buildServer } from './http/server.js';
@@ -107,6 +114,8 @@ export interface Gatehouse {
   evidence: EvidenceService;
   /** Routes a ticket ref to its tracker (built-in today); access looks tickets up and hears closes here. */
   ticketRegistry: TicketRegistry;
+  /** Audit forwarding to syslog and Splunk HEC: followers of the audit log with their own cursors. */
+  forwarding: ForwardingService;
   jobs: JobQueue;
   /** Starts this process's job workers (every node may run them; jobs are claimed with SKIP LOCKED). */
   startWorkers(): JobRunner;
@@ -243,7 +252,27 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         requestsPerSecond: config.network.cloudRequestsPerSecond,
       }),
   });
-  const jobHandlers: Record<string, JobHandler> = { ...access.jobHandlers, ...network.jobHandlers };
+  const forwarding = createForwardingService({
+    store,
+    clock,
+    ids,
+    audit,
+    jobs,
+    secrets,
+    logger,
+    metrics,
+    settings: {
+      pollMs: config.integrations.forwardPollMs,
+      batchSize: config.integrations.forwardBatchSize,
+      backoffBaseMs: config.jobs.backoffBaseMs,
+      backoffMaxMs: config.jobs.backoffMaxMs,
+    },
+  });
+  const jobHandlers: Record<string, JobHandler> = {
+    ...access.jobHandlers,
+    ...network.jobHandlers,
+    ...forwarding.jobHandlers,
+  };
 
   return {
     config,
@@ -264,6 +293,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     threatModels,
     evidence,
     ticketRegistry,
+    forwarding,
     jobs,
     startWorkers: () => {
       const runner = createJobRunner({
@@ -283,8 +313,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         : undefined;
       // grants in flight resume (and the orphan sweep is scheduled) before the first poll
       let stopped = false;
-      const resumed = access
-        .start()
+      const resumed = Promise.all([access.start(), forwarding.start()])
         .catch((error: unknown) => logger.error({ err: error }, 'could not resume access work in flight'))
         .then(() => {
           if (!stopped) runner.start();
@@ -335,6 +364,22 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
             }),
           }),
           authRoutes({ signIn, cookies: { secure: config.auth.cookieSecure } }),
+          ...(config.auth.oidc
+            ? [
+                oidcRoutes({
+                  oidc: createOidcService({
+                    store,
+                    clock,
+                    ids,
+                    audit,
+                    secrets,
+                    settings: config.auth.oidc,
+                    sessionHours: config.auth.sessionAbsoluteHours,
+                  }),
+                  cookies: { secure: config.auth.cookieSecure },
+                }),
+              ]
+            : []),
           auditRoutes({ store, audit }),
           inventoryRoutes({ inventory }),
           hardeningRoutes({ hardening }),
@@ -344,6 +389,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           complianceRoutes({ compliance, threatModels }),
           evidenceRoutes({ evidence, compliance }),
           jobsRoutes({ store, jobs }),
+          forwardingRoutes({ forwarding }),
         ],
       }),
     close: async () => {

@@ -44,6 +44,26 @@ export const configSchema = z
         allowedNetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
         /** Networks that may read /metrics without a token. */
         metricsNetworks: z.array(cidr).default(['127.0.0.0/8', '::1/128']),
+        /** Sign-in through an OpenID Connect provider (authorization code with PKCE); absent: off. */
+        oidc: z
+          .object({
+            issuer: z.string().url(),
+            clientId: z.string().min(1),
+            clientSecret: z.string().min(1),
+            /** This server's callback as the IdP sees it: https://gatehouse.example/api/v1/auth/oidc/callback */
+            redirectUri: z.string().url(),
+            scopes: z.string().default('openid profile email groups'),
+            usernameClaim: z.string().min(1).default('preferred_username'),
+            groupsClaim: z.string().min(1).default('groups'),
+            /** IdP group → Gatehouse roles; the IdP's groups also become the operator's groups. */
+            groupRoles: z.record(z.string(), z.array(z.string())).default({}),
+            /** Refuse an ID token that does not show a second factor (amr or acr). */
+            requireMfa: booleanish.default(true),
+            mfaAmr: z.array(z.string()).default(['mfa', 'otp', 'totp', 'hwk', 'swk', 'fpt', 'face']),
+            mfaAcr: z.array(z.string()).default([]),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({
@@ -89,6 +109,22 @@ export const configSchema = z
         backoffMaxMs: 5 * 60_000,
         leaseMs: 60_000,
       }),
+    /** Audit forwarding and notifications (see README "Integrations"). */
+    integrations: z
+      .object({
+        /** Wait between runs of a caught-up audit sink or of the notifier. */
+        forwardPollMs: positiveInt.default(2000),
+        /** Audit events per delivery to a sink. */
+        forwardBatchSize: z.coerce.number().int().min(1).max(5000).default(500),
+        /** Delivery attempts of one notification before it goes to the dead-letter list. */
+        notifyMaxAttempts: positiveInt.default(6),
+        /** How long before a grant ends its holder is told. */
+        expiryLeadMinutes: positiveInt.default(15),
+        /** Base URL of the back-office, for links in notifications (none when absent). */
+        publicUrl: z.string().url().optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Network rules: checks, the brake, rollouts, and the cloud layer's quotas (see README "Network rules"). */
     network: z
       .object({
@@ -153,6 +189,12 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_AUTH_RATE_LIMIT_PER_MINUTE: 'auth.rateLimitPerMinute',
   GATEHOUSE_AUTH_ALLOWED_NETWORKS: 'auth.allowedNetworks',
   GATEHOUSE_AUTH_METRICS_NETWORKS: 'auth.metricsNetworks',
+  GATEHOUSE_OIDC_ISSUER: 'auth.oidc.issuer',
+  GATEHOUSE_OIDC_CLIENT_ID: 'auth.oidc.clientId',
+  GATEHOUSE_OIDC_CLIENT_SECRET: 'auth.oidc.clientSecret',
+  GATEHOUSE_OIDC_REDIRECT_URI: 'auth.oidc.redirectUri',
+  GATEHOUSE_OIDC_GROUPS_CLAIM: 'auth.oidc.groupsClaim',
+  GATEHOUSE_OIDC_REQUIRE_MFA: 'auth.oidc.requireMfa',
   GATEHOUSE_AUDIT_CHECKPOINT_EVERY: 'audit.checkpointEvery',
   GATEHOUSE_AUDIT_CHECKPOINT_MINUTES: 'audit.checkpointMinutes',
   GATEHOUSE_COMPLIANCE_REMOVAL_TOLERANCE_MINUTES: 'compliance.removalToleranceMinutes',
@@ -161,6 +203,9 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_JOBS_CONCURRENCY: 'jobs.concurrency',
   GATEHOUSE_JOBS_POLL_MS: 'jobs.pollMs',
   GATEHOUSE_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
+  GATEHOUSE_INTEGRATIONS_FORWARD_POLL_MS: 'integrations.forwardPollMs',
+  GATEHOUSE_INTEGRATIONS_EXPIRY_LEAD_MINUTES: 'integrations.expiryLeadMinutes',
+  GATEHOUSE_INTEGRATIONS_PUBLIC_URL: 'integrations.publicUrl',
   GATEHOUSE_NETWORK_SYSTEM_RULES_DIR: 'network.systemRulesDir',
   GATEHOUSE_NETWORK_BRAKE_REMOVE_SHARE: 'network.brakeRemoveShare',
   GATEHOUSE_NETWORK_FAILURE_THRESHOLD: 'network.failureThreshold',

@@ -17,8 +17,6 @@ import type { ApiToken, Operator, Principal } from './identity.types.js';
 const DAY = 24 * 60 * 60 * 1000;
 /** last_used_at is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
-/** A token's use is audited when it was last used longer ago than this (sampling: see authenticate). */
-const TOKEN_USE_AUDIT_MS = 60 * 60_000;
 
 export interface IdentityServiceDeps {
   store: Pick<Store, 'db'>;
@@ -124,9 +122,10 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     /**
      * Resolves a bearer token to the caller, or fails with 401 without saying which check failed.
-     * Token use is audited sampled: the first use, then the first use in each hour (`token.used`);
-     * last-use time is kept to the minute. A known token refused (expired, revoked, owner
-     * deactivated) is audited every time (`token.refused`); unknown tokens are only counted in logs.
+     * Token use is recorded as last-use time only (to the minute), not audited: every call would be an
+     * event, and the calls themselves are audited where they change something. A known token refused
+     * (expired, revoked, owner deactivated) is audited every time (`token.refused`); an unknown token
+     * is refused without an event (anyone can send one; the request log has it, without the secret).
      */
     async authenticate(
       secret: string,
@@ -153,19 +152,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         );
         throw new UnauthenticatedError('Invalid, expired or revoked API token');
       }
-      const sinceUse = token.lastUsedAt ? now.getTime() - token.lastUsedAt.getTime() : Infinity;
-      if (sinceUse > TOKEN_USE_AUDIT_MS) {
-        await db.transaction().execute(async (tx) => {
-          await identityStore.markTokenUsed(tx, token.id, now);
-          await deps.audit.append(tx, {
-            ...where,
-            actor,
-            action: 'token.used',
-            target: { type: 'token', id: token.id },
-            details: { prefix: token.prefix, name: token.name, previousUse: token.lastUsedAt },
-          });
-        });
-      } else if (sinceUse > LAST_USED_RESOLUTION_MS) {
+      if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
         await identityStore.markTokenUsed(db, token.id, now);
       }
       const held = effectiveRoles(owner.roles, token.roles);

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock, Ids } from '../../platform/clock.js';
+import { sha256Hex } from '../../platform/crypto.js';
 import type { Executor } from '../../platform/db/store.js';
 import type { Row } from '../../platform/db/schema.js';
 
@@ -82,3 +85,39 @@ export const sessionStore = {
     return Number(result.numUpdatedRows);
   },
 };
+
+/** What a browser holds after a step of sign-in: the cookie's secret and the CSRF token to echo. */
+export interface IssuedSession {
+  secret: string;
+  csrfToken: string;
+  expiresAt: Date;
+}
+
+/** Opens a session (only hashes are stored) and returns its secrets, to set as cookies once. */
+export async function issueSession(
+  tx: Executor,
+  deps: { clock: Clock; ids: Ids },
+  session: Pick<Session, 'operatorId' | 'stage' | 'method' | 'sourceIp'> & { lifetimeMs: number },
+): Promise<IssuedSession> {
+  const now = deps.clock.now();
+  const secret = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(now.getTime() + session.lifetimeMs);
+  await sessionStore.insert(
+    tx,
+    {
+      id: deps.ids.uuid(),
+      operatorId: session.operatorId,
+      csrfHash: sha256Hex(csrfToken),
+      stage: session.stage,
+      method: session.method,
+      sourceIp: session.sourceIp,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt,
+      revokedAt: null,
+    },
+    sha256Hex(secret),
+  );
+  return { secret, csrfToken, expiresAt };
+}

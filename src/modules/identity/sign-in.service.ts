@@ -25,7 +25,9 @@ import { sessionVerdict, type SessionPolicy } from './domain/session-policy.js';
 import { credentialsStore, type OperatorCredentials } from './credentials.store.js';
 import { identityStore } from './identity.store.js';
 import type { Operator, Principal } from './identity.types.js';
-import { sessionStore, type Session } from './session.store.js';
+import { issueSession, sessionStore, type IssuedSession, type Session } from './session.store.js';
+
+export type { IssuedSession };
 
 /** Argon2id (the package's const enum value 2) with OWASP's minimum cost. */
 const argon2id = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
@@ -51,20 +53,12 @@ export interface SignInServiceDeps {
   settings: SignInSettings;
 }
 
-/** What a browser holds after a step of sign-in: the cookie's secret and the CSRF token to echo. */
-export interface IssuedSession {
-  secret: string;
-  csrfToken: string;
-  expiresAt: Date;
-}
-
 /** Where a sign-in attempt comes from (the caller is not yet known). */
 export type AttemptContext = Omit<RequestContext, 'actor'>;
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: GatehouseError };
 
 const totpContext = (operatorId: string) => `operator:${operatorId}:totp`;
-const randomSecret = () => randomBytes(32).toString('base64url');
 
 export function createSignInService(deps: SignInServiceDeps) {
   const { db } = deps.store;
@@ -75,37 +69,20 @@ export function createSignInService(deps: SignInServiceDeps) {
   };
   const operatorActor = (o: Operator) => ({ type: 'operator' as const, id: o.id, name: o.username });
 
-  async function openSession(
+  const openSession = (
     tx: Tx,
     operator: Operator,
     stage: Session['stage'],
     method: Session['method'],
     sourceIp: string | undefined,
-  ): Promise<IssuedSession> {
-    const now = deps.clock.now();
-    const secret = randomSecret();
-    const csrfToken = randomSecret();
-    const expiresAt = new Date(
-      now.getTime() + (stage === 'mfa' ? MFA_WINDOW_MS : deps.settings.absoluteHours * 3_600_000),
-    );
-    await sessionStore.insert(
-      tx,
-      {
-        id: deps.ids.uuid(),
-        operatorId: operator.id,
-        csrfHash: sha256Hex(csrfToken),
-        stage,
-        method,
-        sourceIp: sourceIp ?? null,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt,
-        revokedAt: null,
-      },
-      sha256Hex(secret),
-    );
-    return { secret, csrfToken, expiresAt };
-  }
+  ): Promise<IssuedSession> =>
+    issueSession(tx, deps, {
+      operatorId: operator.id,
+      stage,
+      method,
+      sourceIp: sourceIp ?? null,
+      lifetimeMs: stage === 'mfa' ? MFA_WINDOW_MS : deps.settings.absoluteHours * 3_600_000,
+    });
 
   /** Records a failed attempt (and a lockout it causes) and returns the error to give the caller. */
   async function recordFailure(

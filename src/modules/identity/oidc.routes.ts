@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { setSessionCookies, type CookieSettings } from '../../http/cookies.js';
+import type { RoutePlugin } from '../../http/types.js';
+import type { OidcService } from './oidc.service.js';
+
+const FLOW_COOKIE = 'gh_oidc';
+const FLOW_PATH = '/api/v1/auth/oidc';
+
+/** Browser sign-in through the configured OpenID Connect provider. */
+export function oidcRoutes(deps: { oidc: OidcService; cookies: CookieSettings }): RoutePlugin {
+  const { oidc, cookies } = deps;
+  const tags = ['auth'];
+  return (app) => {
+    app.get(
+      '/api/v1/auth/oidc/start',
+      {
+        config: { permission: 'public', rateLimited: true },
+        schema: { tags, summary: 'Sign in with the identity provider: redirects there', security: [] },
+      },
+      async (_request, reply) => {
+        const { location, flow } = await oidc.start();
+        // Lax, not Strict: it must come back with the browser's top-level return from the IdP
+        reply.setCookie(FLOW_COOKIE, flow, {
+          httpOnly: true,
+          secure: cookies.secure,
+          sameSite: 'lax',
+          path: FLOW_PATH,
+          maxAge: 600,
+        });
+        return reply.header('cache-control', 'no-store').redirect(location, 302);
+      },
+    );
+
+    app.get(
+      '/api/v1/auth/oidc/callback',
+      {
+        config: { permission: 'public', rateLimited: true },
+        schema: {
+          tags,
+          summary: 'Where the identity provider sends the browser back; opens a session and goes to /',
+          security: [],
+          querystring: z.object({}).passthrough(),
+        },
+      },
+      async (request, reply) => {
+        const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+        const { session } = await oidc.finish(
+          { requestId: request.id, sourceIp: request.ip },
+          request.cookies[FLOW_COOKIE],
+          query,
+        );
+        reply.clearCookie(FLOW_COOKIE, { path: FLOW_PATH });
+        setSessionCookies(reply, cookies, session);
+        return reply.header('cache-control', 'no-store').redirect('/', 303);
+      },
+    );
+  };
+}
