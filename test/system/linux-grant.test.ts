@@ -240,6 +240,61 @@ describe('just-in-time access to a Linux server', () => {
     expect(after.code).not.toBe(0);
   });
 
+  it('a server presenting a host key that is not recorded is refused and audited; no account is made, and the grant ends once the key is right again', async () => {
+    const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3fZgk0m0y3yqZb2nN8qv3vXQ0r5Yy3kq7h9Jx2cW1a';
+    await expectStatus(t, 200, 'PATCH', url(`/assets/${assetName}`), { body: { hostKeys: [other] } });
+    try {
+      const created = await expectStatus<RequestView>(t, 201, 'POST', url('/access/requests'), {
+        token: dana,
+        body: { asset: assetName, level: 'read-only', duration: '1h', reason: 'after the rebuild' },
+      });
+      const approved = await expectStatus<RequestView>(
+        t,
+        200,
+        'POST',
+        url(`/access/requests/${created.id}/approve`),
+        {
+          token: lee,
+          body: { comment: 'ok' },
+        },
+      );
+      await runner.runDue();
+      const grant = await expectStatus<GrantView & { lastError: string | null }>(
+        t,
+        200,
+        'GET',
+        url(`/grants/${approved.grant!.id}`),
+      );
+      // the account cannot be made, nor its absence checked: the grant waits flagged, its removal retried
+      expect(grant.status).toBe('revocation_failed');
+      const events = await expectStatus<{ items: { action: string; details: Record<string, unknown> }[] }>(
+        t,
+        200,
+        'GET',
+        url(`/audit/events?targetType=grant&targetId=${grant.id}&limit=100`),
+      );
+      const failed = events.items.find((e) =>
+        JSON.stringify(e.details).includes('not among the keys recorded'),
+      );
+      expect(failed, JSON.stringify(events.items)).toBeDefined();
+      expect(await userExists(grant.account)).toBe(false);
+
+      // the right key recorded again: the retried removal finds nothing to remove; the grant ends as failed
+      await expectStatus(t, 200, 'PATCH', url(`/assets/${assetName}`), {
+        body: { hostKeys: [server.hostKey] },
+      });
+      clock.advance(60_000);
+      await runner.runDue();
+      expect((await expectStatus<GrantView>(t, 200, 'GET', url(`/grants/${grant.id}`))).status).toBe(
+        'failed',
+      );
+    } finally {
+      await expectStatus(t, 200, 'PATCH', url(`/assets/${assetName}`), {
+        body: { hostKeys: [server.hostKey] },
+      });
+    }
+  });
+
   it('the orphan sweeper removes a gh_ account no grant accounts for, and audits it', async () => {
     const stray = `gh_${run}_stray`;
     await onServer(['useradd', '-m', stray]);
