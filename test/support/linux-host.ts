@@ -222,6 +222,8 @@ async function prepareRoot(root: string, address: string): Promise<void> {
     etc('ssh/sshd_config'),
     [
       '# test host: Gatehouse system tests',
+      // first, as in Debian's own sshd_config: a Match block in a drop-in ends with its file
+      'Include /etc/ssh/sshd_config.d/*.conf',
       `ListenAddress ${address}`,
       'Port 22',
       'HostKey /etc/ssh/gatehouse_test_host_ed25519_key',
@@ -232,8 +234,6 @@ async function prepareRoot(root: string, address: string): Promise<void> {
       'PermitRootLogin no',
       'PrintMotd no',
       'Subsystem sftp /usr/lib/openssh/sftp-server',
-      // at the end: the Match blocks of drop-ins apply to the rest of the file otherwise
-      'Include /etc/ssh/sshd_config.d/*.conf',
       '',
     ].join('\n'),
   );

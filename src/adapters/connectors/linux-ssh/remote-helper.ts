@@ -17,7 +17,7 @@ export const SUDOERS_DROPIN_PREFIX = '/etc/sudoers.d/gatehouse-';
 export const SSHD_DROPIN = '/etc/ssh/sshd_config.d/gatehouse.conf';
 export const NO_TRANSFER_WRAPPER = '/usr/local/lib/gatehouse/no-file-transfer';
 
-// Written without `${…}` so that the TypeScript template literal needs no escapes.
+// The bash itself never uses `${…}`: the only substitutions are the TypeScript constants above.
 export const REMOTE_HELPER = String.raw`#!/bin/bash
 # gatehouse-account — managed by Gatehouse; do not edit. Acts only on gh_ accounts.
 set -euo pipefail
