@@ -372,6 +372,10 @@ describe.each(backends)('evidence packs on %s', (backend) => {
       expect(check.ok, name).toBe(false);
       expect(check.problems[0]?.file, `${name}: ${JSON.stringify(check.problems)}`).toBe(name);
     }
+    const pinned = checkPack(pack, { expectedPublicKeyPem: t.gh.audit.publicKey().pem.replace('MC', 'MD') });
+    expect(pinned.problems).toEqual([
+      { file: 'audit/public-key.pem', problem: 'is not the public key you expect' },
+    ]);
     const added = checkPack(zipSync({ ...files, 'extra.txt': strToU8('hi') }));
     expect(added.problems).toEqual([{ file: 'extra.txt', problem: 'not listed in the manifest (added?)' }]);
   });

@@ -1,11 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { GatehouseError, ValidationError } from '../../platform/errors.js';
-import { checkPack } from '../../modules/compliance/domain/evidence-pack.js';
+import { ValidationError } from '../../platform/errors.js';
+import { checkPack, type PackProblem } from '../../modules/compliance/domain/evidence-pack.js';
 import { query } from '../api-client.js';
 import { contextFor } from '../context.js';
 
 const BASE = '/api/v1/compliance';
+
+const describe = (problems: readonly PackProblem[]) =>
+  problems.map((p) => `  ${p.file}: ${p.problem}\n`).join('');
 
 function period(options: { from: string; to: string }) {
   for (const [flag, value] of [
@@ -65,10 +68,10 @@ export function registerComplianceEvidence(compliance: Command): void {
         ctx.out.line(`wrote ${options.out} (${zip.length} bytes, ${check.files} files)`),
       );
       if (!check.ok) {
-        throw new GatehouseError(
-          'integrity_violation',
-          `The pack was written but does not verify:\n${check.problems.map((p) => `  ${p.file}: ${p.problem}`).join('\n')}`,
+        process.stderr.write(
+          `gatehouse: the pack was written but does not verify:\n${describe(check.problems)}`,
         );
+        process.exitCode = 1;
       }
     });
 
@@ -93,11 +96,10 @@ export function registerComplianceEvidence(compliance: Command): void {
           );
         }
       });
+      // like `audit verify`: exit 1 when the pack does not verify, naming each file and what is wrong
       if (!check.ok) {
-        throw new GatehouseError(
-          'integrity_violation',
-          `${file} does not verify:\n${check.problems.map((p) => `  ${p.file}: ${p.problem}`).join('\n')}`,
-        );
+        process.stderr.write(`gatehouse: ${file} does not verify:\n${describe(check.problems)}`);
+        process.exitCode = 1;
       }
     });
 
