@@ -14,6 +14,8 @@ import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
 import { registerTickets } from './commands/tickets.js';
 import { registerCompliance } from './commands/compliance.js';
+import { registerNetwork } from './commands/network.js';
+import { registerIntegrations } from './commands/integrations.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -51,6 +53,8 @@ Start here:
   registerPolicies(program);
   registerHarden(program);
   registerCompliance(program);
+  registerNetwork(program);
+  registerIntegrations(program);
   registerLinux(program);
   return program;
 }

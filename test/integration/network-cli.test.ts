@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/platform/clock.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { FakeNftHost } from '../support/fake-nft-transport.js';
+import { FakeLayers, networkRunner, seedFleet } from '../support/network-fleet.js';
+
+/**
+ * `gatehouse network …` as a thin client: the real CLI in a child process against this test's API on
+ * a real port; the rollout's jobs run in this process while the CLI follows its progress.
+ */
+const run = promisify(execFile);
+const main = path.resolve('src/main.ts');
+
+describe('gatehouse network (CLI)', () => {
+  const hosts = new Map<string, FakeNftHost>();
+  let t: TestApp;
+  let base: string;
+  let timer: NodeJS.Timeout;
+
+  async function gatehouse(...args: string[]) {
+    try {
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', main, ...args], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          GATEHOUSE_URL: base,
+          GATEHOUSE_TOKEN: t.adminToken,
+        },
+        timeout: 60_000,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const failed = error as { code: number; stdout: string; stderr: string };
+      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  }
+
+  beforeAll(async () => {
+    for (const name of ['acme-p-web-1', 'acme-p-web-2', 'acme-p-db-1']) hosts.set(name, new FakeNftHost());
+    t = await createTestApp('pglite', {
+      clock: systemClock,
+      network: { enforcers: new FakeLayers((n) => hosts.get(n)) },
+    });
+    await seedFleet(t.gh);
+    const runner = networkRunner(t.gh, systemClock);
+    let busy = false;
+    timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void runner.runDue().finally(() => (busy = false));
+    }, 100);
+    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    clearInterval(timer);
+    await t?.close();
+  });
+
+  it('refuses a rule with the check id, adds one, plans, applies with progress, and reports no drift', async () => {
+    const refused = await gatehouse(
+      'network',
+      'rules',
+      'add',
+      '--customer',
+      'acme',
+      '--environment',
+      'production',
+      '--scope',
+      'machine-type:db-host',
+      '--protocol',
+      'tcp',
+      '--ports',
+      '5432',
+      '--source',
+      '0.0.0.0/0',
+      '--description',
+      'open it',
+      '--owner',
+      'x',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('admin-port-source');
+
+    const added = await gatehouse(
+      'network',
+      'rules',
+      'add',
+      '--customer',
+      'acme',
+      '--environment',
+      'production',
+      '--scope',
+      'asset-group:web-tier',
+      '--protocol',
+      'tcp',
+      '--ports',
+      '8443',
+      '--source',
+      '198.51.100.0/24',
+      '--description',
+      'partner API',
+      '--owner',
+      'acme-ops',
+      '--ticket',
+      'NET-1',
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/Added rule/);
+
+    const plan = await gatehouse('network', 'plan', '--customer', 'acme');
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('+ tcp 8443 from 198.51.100.0/24');
+    expect(plan.stdout).toMatch(/apply needs --confirm/);
+
+    const braked = await gatehouse('network', 'apply');
+    expect(braked.code).not.toBe(0);
+    expect(braked.stderr).toMatch(/brake/);
+
+    const applied = await gatehouse('network', 'apply', '--confirm', '--waves', '1');
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(/rollout .*: 6 targets in 2 waves/);
+    expect(applied.stderr).toMatch(/wave \d\/2: \d+ applied/);
+    expect(applied.stdout).toMatch(/completed/);
+
+    const drift = await gatehouse('network', 'drift');
+    expect(drift.code, drift.stdout).toBe(0);
+    expect(drift.stdout).toMatch(/4 assets: 0 layers drifted/);
+
+    const json = await gatehouse('--json', 'network', 'rules', 'list', '--kind', 'customer');
+    expect(JSON.parse(json.stdout)).toMatchObject({ rules: [{ ports: '8443', ticket: 'NET-1' }] });
+  });
+});
