@@ -15,6 +15,7 @@ import { registerServe } from './commands/serve.js';
 import { registerTickets } from './commands/tickets.js';
 import { registerCompliance } from './commands/compliance.js';
 import { registerNetwork } from './commands/network.js';
+import { registerIntegrations } from './commands/integrations.js';
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -53,6 +54,7 @@ Start here:
   registerHarden(program);
   registerCompliance(program);
   registerNetwork(program);
+  registerIntegrations(program);
   registerLinux(program);
   return program;
 }

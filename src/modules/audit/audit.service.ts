@@ -251,6 +251,10 @@ export function createAuditLog(deps: AuditLogDeps) {
 
     get: (db: Executor, id: string) => auditStore.eventById(db, id),
 
+    /** Up to `limit` events after `afterSeq`, oldest first: how followers (forwarders, notifier) read on. */
+    after: (db: Executor, afterSeq: number, limit: number) =>
+      auditStore.page(db, afterSeq, Number.MAX_SAFE_INTEGER, limit),
+
     /** Events in sequence order for export, page by page, within an optional time window. */
     async *stream(db: Executor, window: { from?: Date; to?: Date } = {}): AsyncGenerator<AuditEvent> {
       const bounds = await auditStore.seqBounds(db, window.from, window.to);

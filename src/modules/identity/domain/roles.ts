@@ -37,6 +37,8 @@ export const permissions = [
   'network:read',
   'network:write',
   'network:apply',
+  'integrations:read',
+  'integrations:write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
