@@ -199,6 +199,8 @@ describe('linux-ssh connector on a real sshd', () => {
     expect(names).toEqual(expect.arrayContaining(['gh_alice_a1', 'gh_bob_b2', 'gh_carol_c3', 'gh_stray_s9']));
     expect(names).not.toContain('gatehouse');
     expect(listed.find((a) => a.username === 'gh_alice_a1')?.validUntil).toBeInstanceOf(Date);
+    // a drop-in without its account is something removed too: the sweeper reports it
+    await expect(connector.revokeAccount(target, 'gh_stray_s9')).resolves.toEqual({ existed: true });
     for (const account of listed) await connector.revokeAccount(target, account.username);
     expect(await connector.listManagedAccounts(target)).toEqual([]);
   });

@@ -187,6 +187,8 @@ cmd_revoke() {
     done
     if pgrep -u "$user" >/dev/null 2>&1; then die "processes of $user survived"; fi
   fi
+  # a drop-in left without its account counts as something revoked (the sweeper reports it)
+  if [ -e "$SUDOERS_PREFIX$user" ]; then existed=yes; fi
   rm -f "$SUDOERS_PREFIX$user"
   if exists "$user"; then
     local home
