@@ -82,4 +82,17 @@ describe('gatehouse login and logout', () => {
     const tokens = await gatehouse(['--json', 'whoami'], env);
     expect(JSON.parse(tokens.stdout)).toMatchObject({ operator: { username: 'omar' } });
   });
+
+  it('an admin changes roles, deactivates and unlocks operators from the CLI', async () => {
+    await t.operatorToken('pia', ['requester']);
+    const admin = { ...env, GATEHOUSE_TOKEN: t.adminToken };
+    const roles = await gatehouse(['operators', 'update', 'pia', '--role', 'approver,auditor'], admin);
+    expect(roles.stdout).toContain('pia: roles approver, auditor, requester; active');
+    const off = await gatehouse(['operators', 'update', 'pia', '--deactivate'], admin);
+    expect(off.stdout).toContain('deactivated (0 grants revoked)');
+    const self = await gatehouse(['operators', 'update', 'admin', '--role', 'auditor'], admin);
+    expect(self.code).not.toBe(0);
+    expect(self.stderr).toMatch(/Nobody changes their own/);
+    expect((await gatehouse(['operators', 'unlock', 'pia'], admin)).stdout).toContain('Unlocked pia');
+  });
 });

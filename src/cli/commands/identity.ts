@@ -69,6 +69,62 @@ export function registerIdentity(program: Command): void {
       },
     );
 
+  operators
+    .command('update <username>')
+    .description(
+      "Change an operator's roles, groups, customer scope or status (admins; never your own account)",
+    )
+    .option('--role <role>', 'the whole set of roles (repeatable or comma-separated)', collect)
+    .option('--group <group>', 'the whole set of groups (repeatable or comma-separated)', collect)
+    .option('--customer <name>', 'scope to these customers (repeatable); --all-customers lifts it', collect)
+    .option('--all-customers', 'no customer scope')
+    .option('--deactivate', 'end their sessions, tokens and live grants')
+    .option('--activate', 'let them sign in again')
+    .action(
+      async (
+        username: string,
+        options: {
+          role?: string[];
+          group?: string[];
+          customer?: string[];
+          allCustomers?: boolean;
+          deactivate?: boolean;
+          activate?: boolean;
+        },
+        command: Command,
+      ) => {
+        const ctx = contextFor(command);
+        const updated = await ctx
+          .api()
+          .patch<{ operator: { username: string; roles: string[]; active: boolean }; grantsRevoked: number }>(
+            `/api/v1/operators/${encodeURIComponent(username)}`,
+            {
+              ...(options.role ? { roles: options.role } : {}),
+              ...(options.group ? { groups: options.group } : {}),
+              ...(options.customer ? { customers: options.customer } : {}),
+              ...(options.allCustomers ? { customers: [] } : {}),
+              ...(options.deactivate ? { active: false } : {}),
+              ...(options.activate ? { active: true } : {}),
+            },
+          );
+        ctx.out.result(updated, () =>
+          ctx.out.line(
+            `${updated.operator.username}: roles ${updated.operator.roles.join(', ')}; ${
+              updated.operator.active ? 'active' : `deactivated (${updated.grantsRevoked} grants revoked)`
+            }`,
+          ),
+        );
+      },
+    );
+  operators
+    .command('unlock <username>')
+    .description('Lift a lockout after too many failed sign-in attempts')
+    .action(async (username: string, _o: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      await ctx.api().post(`/api/v1/operators/${encodeURIComponent(username)}/unlock`, {});
+      ctx.out.result({ unlocked: username }, () => ctx.out.line(`Unlocked ${username}.`));
+    });
+
   const tokens = program.command('tokens').description('Your API tokens, for automation and the CLI');
   tokens
     .command('list')
