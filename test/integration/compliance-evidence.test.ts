@@ -10,7 +10,17 @@ import type { AuditEventInput } from '../../src/modules/audit/audit.types.js';
 import { checkPack } from '../../src/modules/compliance/domain/evidence-pack.js';
 import { identityStore } from '../../src/modules/identity/identity.store.js';
 import { generateToken, hashToken } from '../../src/platform/crypto.js';
+import type { JobRunner } from '../../src/platform/jobs/job-runner.js';
+import { manualClock } from '../../src/platform/clock.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import {
+  accessRunner,
+  applyPolicies,
+  createDatabaseAsset,
+  createFleet,
+  fakeConnector,
+  fakeTickets,
+} from './access-support.js';
 import { backends } from '../support/stores.js';
 
 const H = 3_600_000;
@@ -22,15 +32,21 @@ const at = (day: number, hour = 0, minute = 0) =>
 const PERIOD = `from=${encodeURIComponent(FROM)}&to=${encodeURIComponent(TO)}`;
 
 /**
- * The scripted quarter: grants approved and expired on time, one revoked three hours late because its
- * target was down, a break-glass access reviewed afterwards, network rule changes and a corrected drift,
- * daily scans with one hardening exception left past its expiry, a reviewed baseline change. Exactly
- * two exceptions are planted: the late revocation and the expired exception.
+ * The scripted quarter: a grant approved and expired on time, one revoked three hours late because its
+ * target was down, a break-glass access reviewed afterwards (all three through the real access service
+ * and job runner, on a manual clock), an admin's role change through the API; planted where their
+ * modules do not write them yet: network rule changes and a corrected drift, daily scans with one
+ * hardening exception left past its expiry, a reviewed baseline change. Exactly two exceptions are
+ * expected: the late revocation and the expired exception.
  */
 describe.each(backends)('evidence packs on %s', (backend) => {
   let t: TestApp;
-  let now = at(-8);
-  const clock = { now: () => new Date(now) };
+  const clock = manualClock(at(-8));
+  const tickets = fakeTickets();
+  const target = fakeConnector();
+  let runner: JobRunner;
+  /** The real grants of the scenario, by role in it. */
+  const grants: Record<'onTime' | 'late' | 'breakGlass', string> = { onTime: '', late: '', breakGlass: '' };
   const hosts: Record<string, string> = {};
   let bobId = '';
   let admin: string;
@@ -45,11 +61,11 @@ describe.each(backends)('evidence packs on %s', (backend) => {
       {
         id: randomUUID(),
         operatorId: (await t.gh.identity.getOperator(username)).id,
-        name: 'after the quarter',
+        name: `test ${randomUUID().slice(0, 8)}`,
         prefix: secret.slice(0, 10),
         roles: [],
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + 24 * H),
+        createdAt: clock.now(),
+        expiresAt: new Date(clock.now().getTime() + 24 * H),
         revokedAt: null,
         lastUsedAt: null,
       },
@@ -72,86 +88,45 @@ describe.each(backends)('evidence packs on %s', (backend) => {
     return Promise.resolve();
   }
 
-  /** The events access writes for one grant (see access/transitions.ts), planted at their times. */
-  async function grant(
-    id: string,
-    opts: { start: Date; hours: number; removedAfter: number; ticket?: string; breakGlass?: boolean },
-  ) {
-    const request = `req-${id}`;
-    const requester = { requester: 'olga', asset: 'db-1', level: 'read-only' };
-    const olga = { type: 'operator' as const, id: 'op-olga', name: 'olga' };
-    const ticket = opts.ticket;
-    await plant(opts.start, {
-      actor: olga,
-      action: 'access-request.created',
-      target: { type: 'access-request', id: request },
-      ticket,
-      details: requester,
+  /** Runs the access jobs due now (provisioning, expiry, revocation), twice for jobs that queue jobs. */
+  async function drive() {
+    await runner.runDue();
+    await runner.runDue();
+  }
+
+  /** olga asks for read-only access to db-1 through the real access API. */
+  async function request(body: Record<string, unknown>): Promise<{ id: string }> {
+    const res = await t.call('POST', '/api/v1/access/requests', {
+      token: await tokenFor('olga'),
+      body: { asset: 'db-1', level: 'read-only', duration: '1h', reason: 'look into a slow report', ...body },
     });
-    if (opts.breakGlass) {
-      await plant(opts.start, {
-        actor: olga,
-        action: 'break-glass.opened',
-        target: { type: 'access-request', id: request },
-        details: requester,
-      });
-    } else {
-      await plant(opts.start, {
-        action: 'access-request.approved',
-        target: { type: 'access-request', id: request },
-        ticket,
-        details: requester,
-      });
-    }
-    const notAfter = new Date(opts.start.getTime() + opts.hours * H);
-    await plant(opts.start, {
-      actor: olga,
-      action: 'grant.created',
-      target: { type: 'grant', id },
-      ticket,
-      details: {
-        request,
-        holder: 'olga',
-        asset: 'db-1',
-        account: `gh_olga_${id}`,
-        level: 'read-only',
-        notAfter: notAfter.toISOString(),
-      },
+    if (res.statusCode !== 201) throw new Error(`request: ${res.body}`);
+    return res.json<{ id: string }>();
+  }
+
+  /** bob approves (or, for break-glass, reviews afterwards); returns the request's grant id. */
+  async function approve(id: string): Promise<string> {
+    const res = await t.call('POST', `/api/v1/access/requests/${id}/approve`, {
+      token: await tokenFor('bob'),
+      body: { comment: 'fine' },
     });
-    if (opts.breakGlass) {
-      await plant(new Date(opts.start.getTime() + 30 * 60_000), {
-        action: 'break-glass.accepted',
-        target: { type: 'access-request', id: request },
-        details: requester,
-      });
-    }
-    const reaper = { type: 'system' as const, id: null, name: 'job-runner' };
-    if (opts.removedAfter > 0.5) {
-      await plant(new Date(notAfter.getTime() + 60_000), {
-        actor: reaper,
-        action: 'grant.revocation-failed',
-        target: { type: 'grant', id },
-        ticket,
-        details: { holder: 'olga', error: 'ECONNREFUSED' },
-      });
-    }
-    await plant(new Date(notAfter.getTime() + opts.removedAfter * H), {
-      actor: reaper,
-      action: 'grant.revoked',
-      target: { type: 'grant', id },
-      ticket,
-      details: { holder: 'olga', endReason: 'expired' },
-    });
+    if (res.statusCode !== 200) throw new Error(`approve: ${res.body}`);
+    return res.json<{ grant: { id: string } }>().grant.id;
   }
 
   beforeAll(async () => {
-    t = await createTestApp(backend, { clock });
+    t = await createTestApp(backend, {
+      clock,
+      access: { tickets: tickets.source, connectors: () => target.connector },
+    });
+    runner = accessRunner(t, clock, `compliance-${backend}`);
     const ok = async (method: 'POST' | 'PATCH', url: string, body: unknown) => {
       const res = await t.call(method, url, { body });
       if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.body}`);
       return res.json<{ id: string }>();
     };
-    await t.operatorToken('bob', ['approver']);
+    await t.operatorToken('bob', ['approver'], ['leads']);
+    await t.operatorToken('olga', [], ['dev']);
     await t.operatorToken('rick', []);
     bobId = (await t.gh.identity.getOperator('bob')).id;
     await ok('POST', '/api/v1/regions', { name: 'eu-west' });
@@ -170,13 +145,56 @@ describe.each(backends)('evidence packs on %s', (backend) => {
       ).id;
     }
 
-    // access: on time, three hours late (target down), break-glass reviewed afterwards, one from before the period
-    await grant('g-before', { start: at(-3, 9), hours: 1, removedAfter: 0, ticket: 'OPS-0' });
-    await grant('g-ok', { start: at(2, 10), hours: 2, removedAfter: 0.001, ticket: 'OPS-1' });
-    await grant('g-late', { start: at(3, 10), hours: 1, removedAfter: 3, ticket: 'OPS-2' });
-    await grant('g-glass', { start: at(4, 2), hours: 1, removedAfter: 0, breakGlass: true });
+    // access, through the real service: the target's own clock is the fake connector's
+    await applyPolicies(t);
+    const fleet = await createFleet(t, 'q1');
+    await createDatabaseAsset(t, fleet, {
+      name: 'db-1',
+      engine: 'postgres',
+      host: '192.0.2.10',
+      port: 5432,
+      admin: { username: 'postgres', password: 'x' },
+      database: 'app',
+    });
+    await ok('POST', '/api/v1/jumpboxes', {
+      name: 'jump-1',
+      region: fleet.region,
+      address: '192.0.2.254',
+      sourceCidrs: ['192.0.2.254/32'],
+    });
+    tickets.open('OPS-1', null);
+    tickets.open('OPS-2', null);
+    const step = (when: Date, run: () => Promise<void>) => script.push({ at: when, run });
+    // approved, expired and removed on time
+    step(at(2, 10), async () => {
+      grants.onTime = await approve((await request({ ticket: 'OPS-1' })).id);
+      await drive();
+    });
+    step(at(2, 11), drive);
+    // approved, but its target is down when it expires: removed three hours late
+    step(at(3, 10), async () => {
+      grants.late = await approve((await request({ ticket: 'OPS-2' })).id);
+      await drive();
+    });
+    step(at(3, 10, 30), async () => target.setDown(true));
+    for (let minutes = 60; minutes < 180; minutes += 20) step(at(3, 10, minutes), drive);
+    step(at(3, 13), async () => {
+      target.setDown(false);
+      for (let i = 0; i < 12; i += 1) {
+        await drive();
+        clock.advance(5 * 60_000);
+      }
+    });
+    // break-glass, no ticket, reviewed afterwards by bob
+    step(at(4, 2), async () => {
+      await request({ breakGlass: true, duration: '30m', reason: 'prod is down' }).then(async ({ id }) => {
+        await drive();
+        clock.advance(20 * 60_000);
+        grants.breakGlass = await approve(id);
+      });
+    });
+    step(at(4, 2, 30), drive);
 
-    // an admin changes bob's roles through the real API
     script.push({
       at: at(5, 9),
       run: async () => void (await ok('PATCH', '/api/v1/operators/bob', { roles: ['approver', 'auditor'] })),
@@ -244,12 +262,12 @@ describe.each(backends)('evidence packs on %s', (backend) => {
       }
     }
     for (const step of script.sort((a, b) => a.at.getTime() - b.at.getTime())) {
-      now = step.at;
+      clock.set(step.at);
       await step.run();
     }
 
     // the report is asked for after the quarter, with a fresh admin token (the bootstrap one has expired)
-    now = at(33);
+    clock.set(at(33));
     admin = await tokenFor('admin');
   }, 120_000);
   afterAll(() => t.close());
@@ -274,16 +292,21 @@ describe.each(backends)('evidence packs on %s', (backend) => {
       ['change-records', 'pass'],
     ]);
     expect(run.results.flatMap((r) => r.exceptions.map((e) => [r.test, e.subject, e.rule]))).toEqual([
-      ['access-grants', 'grant g-late', 'removed-late'],
+      ['access-grants', `grant ${grants.late}`, 'removed-late'],
       ['host-scans', 'hardening exception d-expired (rule ssh-password-auth)', 'exception-expired'],
     ]);
     expect(
       byTest['access-grants']!.population.map((p) => [p.grant, p.approvedBy, p.reviewedAfterBy]),
     ).toEqual([
-      ['g-ok', 'bob', null],
-      ['g-late', 'bob', null],
-      ['g-glass', null, 'bob'],
+      [grants.onTime, 'bob', null],
+      [grants.late, 'bob', null],
+      [grants.breakGlass, null, 'bob'],
     ]);
+    // the late one came off once its target was back, three hours after its expiry
+    const late = byTest['access-grants']!.population.find((p) => p.grant === grants.late)!;
+    expect(late.notAfter).toBe(at(3, 11).toISOString());
+    expect(Date.parse(late.removedAt as string)).toBeGreaterThanOrEqual(at(3, 13).getTime());
+    expect(late.endReason).toBe('expired');
     expect(byTest['role-changes']!.population).toEqual([
       expect.objectContaining({ operator: 'bob', by: 'admin', to: 'approver auditor requester' }),
     ]);
@@ -315,7 +338,7 @@ describe.each(backends)('evidence packs on %s', (backend) => {
     expect(result).toMatchObject({
       status: 'fail',
       controls: ['access-grants'],
-      exceptions: [{ subject: 'grant g-late', rule: 'removed-late' }],
+      exceptions: [{ subject: `grant ${grants.late}`, rule: 'removed-late' }],
     });
     const csv = strFromU8(files['controls/access-grants/population.csv']!).trim().split('\n');
     expect(csv).toHaveLength(4);
@@ -393,7 +416,7 @@ describe.each(backends)('evidence packs on %s', (backend) => {
     expect(Object.keys(json.openGaps.byArea)).toHaveLength(10);
     const md = (await call('GET', `/api/v1/compliance/report?${PERIOD}&format=markdown`)).body;
     expect(md).toMatch(/## Failing automated controls \(2\)/);
-    expect(md).toMatch(/\| access-grants \| grant g-late \| removed-late \|/);
+    expect(md).toContain(`| access-grants | grant ${grants.late} | removed-late |`);
     const html = await call('GET', `/api/v1/compliance/report?${PERIOD}&format=html`);
     expect(html.headers['content-type']).toMatch(/text\/html/);
     expect(html.body).toMatch(/<td>hardening exception d-expired \(rule ssh-password-auth\)<\/td>/);
@@ -415,7 +438,7 @@ describe.each(backends)('evidence packs on %s', (backend) => {
     await t.gh.store.db.transaction().execute(async (tx) => {
       await sql`SET LOCAL session_replication_role = replica`.execute(tx);
       await sql`UPDATE audit_events SET details = jsonb_set(details, '{notAfter}', '"2026-03-03T14:00:00.000Z"')
-                WHERE action = 'grant.created' AND target_id = 'g-late'`.execute(tx);
+                WHERE action = 'grant.created' AND target_id = ${grants.late}`.execute(tx);
     });
     const res = await call('GET', `/api/v1/compliance/evidence?${PERIOD}`);
     expect(res.statusCode).toBe(200);
