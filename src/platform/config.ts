@@ -109,6 +109,16 @@ export const configSchema = z
         backoffMaxMs: 5 * 60_000,
         leaseMs: 60_000,
       }),
+    /** Admin connections kept open to each database target (see README "Target connections and timing"). */
+    connectors: z
+      .object({
+        /** Admin connections at most per target; more calls at once wait their turn. */
+        poolMax: z.coerce.number().int().min(1).max(100).default(8),
+        /** An admin connection unused this long is closed. */
+        poolIdleMs: positiveInt.default(30_000),
+      })
+      .strict()
+      .prefault({}),
     /** Audit forwarding and notifications (see README "Integrations"). */
     integrations: z
       .object({
@@ -203,6 +213,8 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_JOBS_CONCURRENCY: 'jobs.concurrency',
   GATEHOUSE_JOBS_POLL_MS: 'jobs.pollMs',
   GATEHOUSE_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
+  GATEHOUSE_CONNECTORS_POOL_MAX: 'connectors.poolMax',
+  GATEHOUSE_CONNECTORS_POOL_IDLE_MS: 'connectors.poolIdleMs',
   GATEHOUSE_INTEGRATIONS_FORWARD_POLL_MS: 'integrations.forwardPollMs',
   GATEHOUSE_INTEGRATIONS_EXPIRY_LEAD_MINUTES: 'integrations.expiryLeadMinutes',
   GATEHOUSE_INTEGRATIONS_PUBLIC_URL: 'integrations.publicUrl',
