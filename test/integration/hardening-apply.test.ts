@@ -175,4 +175,32 @@ describe('hardening templates (apply) on pglite', () => {
     const events = await ok('GET', '/api/v1/audit/events?action=hardening.template.started&limit=10');
     expect(events.items).toHaveLength(1);
   });
+
+  it('refuses databases and hosts it cannot reach with a 4xx, changing nothing', async () => {
+    await ok('POST', '/api/v1/assets', {
+      kind: 'database',
+      name: 'db-1',
+      region: 'eu-west',
+      engine: 'postgres',
+      host: 'db.example.test',
+      port: 5432,
+    });
+    await ok('POST', '/api/v1/assets', {
+      kind: 'server',
+      name: 'far-1',
+      region: 'eu-west',
+      os: 'debian-12',
+      address: '192.0.2.21',
+    });
+    const db = await t.call('POST', '/api/v1/hardening/scans', { body: { baseline: 'lab', asset: 'db-1' } });
+    expect(db.statusCode).toBe(400);
+    expect(db.json().message).toMatch(/apply to servers/);
+    const far = await t.call('POST', '/api/v1/hardening/apply', {
+      body: { baseline: 'lab', asset: 'far-1', dryRun: false },
+    });
+    expect(far.statusCode).toBe(409);
+    expect(far.json().message).toMatch(/Could not scan far-1/);
+    const events = await ok('GET', '/api/v1/audit/events?action=hardening.template.started&limit=10');
+    expect(events.items).toHaveLength(1);
+  });
 });
