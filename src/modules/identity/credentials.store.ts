@@ -26,6 +26,15 @@ function toCredentials(row: Row<'operator_credentials'>): OperatorCredentials {
 }
 
 export const credentialsStore = {
+  async passwordHashOf(db: Executor, operatorId: string): Promise<string | undefined> {
+    const row = await db
+      .selectFrom('operator_credentials')
+      .select('password_hash')
+      .where('operator_id', '=', operatorId)
+      .executeTakeFirst();
+    return row?.password_hash ?? undefined;
+  },
+
   /** Reads the row for update, creating an empty one first if there is none. */
   async lockFor(db: Executor, operatorId: string, now: Date): Promise<OperatorCredentials> {
     await db

@@ -210,15 +210,7 @@ export function createSignInService(deps: SignInServiceDeps) {
       input: { username: string; password: string },
     ): Promise<{ session: IssuedSession; enrol?: { secret: string; otpauthUri: string } }> {
       const operator = await identityStore.operatorByUsername(db, input.username);
-      const stored = operator
-        ? (
-            await db
-              .selectFrom('operator_credentials')
-              .select('password_hash')
-              .where('operator_id', '=', operator.id)
-              .executeTakeFirst()
-          )?.password_hash
-        : undefined;
+      const stored = operator ? await credentialsStore.passwordHashOf(db, operator.id) : undefined;
       if (!operator || !operator.active || !stored) {
         await argonVerify(await dummy(), input.password).catch(() => false);
         await db.transaction().execute((tx) =>
