@@ -218,6 +218,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     metrics,
     // ticket lookups and closes go through the registry, so any tracker it routes to counts
     tickets: ticketRegistry,
+    connectorPools: { maxConnections: config.connectors.poolMax, idleMs: config.connectors.poolIdleMs },
     ...options.access,
   });
   const compliance = createComplianceService({ store, clock, audit, catalog: loadCatalog() });
