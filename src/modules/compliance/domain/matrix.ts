@@ -177,13 +177,45 @@ export function normaliseMatrix(matrix: Matrix, catalog: Catalog): Matrix {
   const componentOrder = new Map(componentIds.map((c, i) => [c, i]));
   const rank = (cell: Cell) =>
     (criterionOrder.get(cell.criterion) ?? 1e6) * 10 + (componentOrder.get(cell.component) ?? 9);
+  // fields in one order too, whatever order the source (a row, a file, a request) gave them in
   return {
-    cells: matrix.cells.filter((c) => !isDefaultCell(c)).sort((a, b) => rank(a) - rank(b)),
-    areas: byKey(matrix.areas),
-    gaps: byKey(matrix.gaps),
-    stories: byKey(matrix.stories).map((s) => ({ ...s, gaps: [...s.gaps].sort() })),
+    cells: matrix.cells
+      .filter((c) => !isDefaultCell(c))
+      .sort((a, b) => rank(a) - rank(b))
+      .map((c) => ({
+        criterion: c.criterion,
+        component: c.component,
+        applicable: c.applicable,
+        status: c.status,
+        notes: c.notes,
+      })),
+    areas: byKey(matrix.areas).map((a) => ({ key: a.key, title: a.title, description: a.description })),
+    gaps: byKey(matrix.gaps).map((g) => ({
+      key: g.key,
+      criterion: g.criterion,
+      component: g.component,
+      area: g.area,
+      title: g.title,
+      description: g.description,
+      status: g.status,
+    })),
+    stories: byKey(matrix.stories).map((s) => ({
+      key: s.key,
+      title: s.title,
+      gaps: [...new Set(s.gaps)].sort(),
+      estimate: s.estimate,
+      priority: s.priority,
+      state: s.state,
+      ticketUrl: s.ticketUrl,
+    })),
     controls: byKey(matrix.controls).map((c) => ({
-      ...c,
+      key: c.key,
+      title: c.title,
+      description: c.description,
+      owner: c.owner,
+      frequency: c.frequency,
+      mode: c.mode,
+      test: c.test,
       criteria: sortCriteria(c.criteria, criterionOrder),
     })),
   };
