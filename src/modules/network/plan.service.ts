@@ -1,5 +1,6 @@
 import type { DesiredLayers, LayerEnforcer } from '../../adapters/enforcers/types.js';
 import type { GroupSecurityGroups } from './domain/cloud-layer.js';
+import { indexRules } from './domain/compile.js';
 import { compileAsset } from './domain/desired.js';
 import { brake, inSync, type BrakePolicy, type LayerPlan } from './domain/plan.js';
 import type { Rule } from './domain/rule.js';
@@ -69,8 +70,15 @@ export function layerView(entry: AssetLayerPlan): LayerPlanView {
 }
 
 export function createPlanService(deps: PlanServiceDeps) {
-  const desiredFor = (rules: readonly Rule[], fleet: Fleet, asset: FleetAsset): DesiredLayers =>
-    compileAsset(rules, asset, fleet.members, deps.groupSecurityGroups);
+  const indexes = new WeakMap<readonly Rule[], (asset: FleetAsset) => Rule[]>();
+  const desiredFor = (rules: readonly Rule[], fleet: Fleet, asset: FleetAsset): DesiredLayers => {
+    let candidates = indexes.get(rules);
+    if (!candidates) {
+      candidates = indexRules(rules);
+      indexes.set(rules, candidates);
+    }
+    return compileAsset(candidates(asset), asset, fleet.members, deps.groupSecurityGroups);
+  };
 
   async function planLayers(filter: FleetQuery): Promise<{ fleet: Fleet; layers: AssetLayerPlan[] }> {
     const fleet = await loadFleet(deps.inventory, filter);

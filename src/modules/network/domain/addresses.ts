@@ -60,6 +60,24 @@ const mask = (family: Family, prefix: number) => {
  * text is not one. Callers that must refuse host bits validate with `platform/validation.cidr` first.
  */
 export function parseNetwork(text: string): Network | undefined {
+  // a fleet names the same few thousand networks over and over: parse each once
+  if (networks.has(text)) return networks.get(text);
+  const parsed = parseNetworkUncached(text);
+  if (networks.size >= MEMO_LIMIT) networks.clear();
+  networks.set(text, parsed);
+  return parsed;
+}
+
+const MEMO_LIMIT = 100_000;
+const networks = new Map<string, Network | undefined>();
+const canonical = new Map<string, string | undefined>();
+
+/** Plain code-unit order: stable, locale-free and fast (sorting keys, not text for people). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function parseNetworkUncached(text: string): Network | undefined {
   const [address = '', prefixText, extra] = text.split('/');
   if (extra !== undefined) return undefined;
   const parsed = parseAddress(address);
@@ -91,8 +109,12 @@ export function formatNetwork(network: Network): string {
 }
 
 export function canonicalCidr(text: string): string | undefined {
+  if (canonical.has(text)) return canonical.get(text);
   const network = parseNetwork(text);
-  return network ? formatNetwork(network) : undefined;
+  const formatted = network ? formatNetwork(network) : undefined;
+  if (canonical.size >= MEMO_LIMIT) canonical.clear();
+  canonical.set(text, formatted);
+  return formatted;
 }
 
 /** True when every address of `inner` is in `outer`. */

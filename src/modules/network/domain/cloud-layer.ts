@@ -8,6 +8,7 @@ import {
   type GroupMembers,
 } from './compile.js';
 import { type PortRange, type Rule } from './rule.js';
+import { compareText } from './addresses.js';
 
 /**
  * The cloud layer: security-group ingress for one asset. The model is one entry per (protocol,
@@ -93,7 +94,7 @@ export function compileSecurityGroup(
     for (const range of ranges)
       out.push({ protocol: entry.protocol, ...range, source: entry.source, rules: rulesText });
   }
-  return out.sort((a, b) => sgRuleKey(a).localeCompare(sgRuleKey(b)));
+  return out.sort((a, b) => compareText(sgRuleKey(a), sgRuleKey(b)));
 }
 
 export function describeSgRule(rule: SgRule): string {
@@ -190,5 +191,5 @@ export function fromIpPermissions(permissions: readonly IpPermission[]): Observe
     for (const r of p.UserIdGroupPairs ?? [])
       if (r.GroupId) push({ type: 'sg', groupId: r.GroupId }, r.Description);
   }
-  return { rules: rules.sort((a, b) => sgRuleKey(a).localeCompare(sgRuleKey(b))), unknown };
+  return { rules: rules.sort((a, b) => compareText(sgRuleKey(a), sgRuleKey(b))), unknown };
 }

@@ -56,3 +56,23 @@ export function mergeRanges(ranges: readonly PortRange[]): PortRange[] {
 export function protocolPortsKey(protocol: string, ports: PortRange | null): string {
   return `${protocol}/${formatPorts(ports)}`;
 }
+
+/**
+ * The rules that can apply to an asset: all system rules and its own environment's customer rules.
+ * Built once per plan, so a fleet of thousands does not scan every environment's rules per asset.
+ */
+export function indexRules(rules: readonly Rule[]): (asset: AssetTarget) => Rule[] {
+  const system = rules.filter((r) => r.kind === 'system');
+  const byEnvironment = new Map<string, Rule[]>();
+  for (const rule of rules) {
+    if (rule.kind !== 'customer') continue;
+    const key = `${rule.customer ?? ''}/${rule.environment ?? ''}`;
+    const list = byEnvironment.get(key) ?? [];
+    list.push(rule);
+    byEnvironment.set(key, list);
+  }
+  return (asset) => [
+    ...system,
+    ...(byEnvironment.get(`${asset.customer ?? ''}/${asset.environment ?? ''}`) ?? []),
+  ];
+}

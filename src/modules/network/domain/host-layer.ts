@@ -1,6 +1,7 @@
 import { type Family } from './addresses.js';
 import { familyOf, groupMembersOf, rulesFor, type AssetTarget, type GroupMembers } from './compile.js';
 import { formatPorts, type PortRange, type Protocol, type Rule } from './rule.js';
+import { compareText } from './addresses.js';
 
 /**
  * The host layer: one nftables table `inet gatehouse` per host, as a small model (named sets for
@@ -86,8 +87,8 @@ export function compileHostTable(
     }
   }
   return {
-    sets: [...sets.values()].sort((a, b) => a.name.localeCompare(b.name)),
-    rules: [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, rule]) => rule),
+    sets: [...sets.values()].sort((a, b) => compareText(a.name, b.name)),
+    rules: [...byKey.entries()].sort(([a], [b]) => compareText(a, b)).map(([, rule]) => rule),
   };
 }
 

@@ -1,6 +1,7 @@
 import { canonicalCidr, type Family } from './addresses.js';
 import { CHAIN, TABLE, type HostRule, type HostSet, type HostSource, type HostTable } from './host-layer.js';
 import { protocols, type PortRange, type Protocol } from './rule.js';
+import { compareText } from './addresses.js';
 
 /**
  * Reads `nft -j list table inet gatehouse` back into the host-layer model. Whatever does not fit the
@@ -178,7 +179,7 @@ export function parseObservedTable(listing: unknown): ObservedHostTable {
       unknown.push(`object ${Object.keys(item).join(',')}`);
     }
   }
-  return { table: { sets: sets.sort((a, b) => a.name.localeCompare(b.name)), rules }, unknown, enforcing };
+  return { table: { sets: sets.sort((a, b) => compareText(a.name, b.name)), rules }, unknown, enforcing };
 }
 
 /**
