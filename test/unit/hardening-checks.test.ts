@@ -46,8 +46,16 @@ describe('evaluateCheck', () => {
     });
     expect(evaluate(c, ok('640 daemon shadow\n')).result).toBe('fail');
     expect(evaluate(c, ok('640 root users\n')).result).toBe('fail');
-    expect(evaluate(c, { rc: 1, out: '' }).result).toBe('fail');
-    expect(evaluate({ ...c, whenMissing: 'pass' }, { rc: 1, out: '' }).result).toBe('pass');
+    expect(evaluate(c, { rc: 3, out: '' })).toMatchObject({
+      result: 'fail',
+      observed: '/etc/shadow does not exist',
+    });
+    expect(evaluate({ ...c, whenMissing: 'pass' }, { rc: 3, out: '' }).result).toBe('pass');
+    // a file that exists but cannot be read (not root) is an error, never "missing" and never a pass
+    expect(evaluate({ ...c, whenMissing: 'pass' }, { rc: 1, out: '' })).toMatchObject({
+      result: 'error',
+      observed: '/etc/shadow could not be read',
+    });
   });
 
   it('modeWithin: property — a mode is within the allowed one exactly when it sets no other bit', () => {

@@ -9,6 +9,7 @@ import {
   setLine,
   tightenedMode,
 } from '../../src/modules/hardening/domain/remediate.js';
+import { readFileArgv, statFileArgv } from '../../src/modules/hardening/domain/scan-script.js';
 
 const baseline = parseBaseline(`
 id: test
@@ -61,8 +62,11 @@ rules:
 const scanPlan = planBaseline(baseline);
 const probeId = (argv: string[]) => scanPlan.probes.find((p) => p.argv.join(' ') === argv.join(' '))!.id;
 const outputs = new Map([
-  [probeId(['cat', '/etc/login.defs']), { rc: 0, out: '# defaults\nPASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\n' }],
-  [probeId(['stat', '-L', '-c', '%a %U %G', '/etc/shadow']), { rc: 0, out: '644 root shadow\n' }],
+  [
+    probeId(readFileArgv('/etc/login.defs')),
+    { rc: 0, out: '# defaults\nPASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\n' },
+  ],
+  [probeId(statFileArgv('/etc/shadow')), { rc: 0, out: '644 root shadow\n' }],
 ]);
 const failing = (ruleId: string, over: Partial<RuleResult> = {}): RuleResult => ({
   ruleId,

@@ -1,5 +1,5 @@
 import type { Check } from './baseline-schema.js';
-import type { ProbeOutput } from './scan-script.js';
+import { MISSING, type ProbeOutput } from './scan-script.js';
 
 /**
  * Checks evaluated on what the probes returned: pure, so every branch is unit-tested without a host.
@@ -127,8 +127,10 @@ export function evaluateCheck(check: Check, outputs: readonly (ProbeOutput | und
     }
     case 'file-mode': {
       const expected = `${check.path} mode ${check.mode} or stricter, owner ${check.owner}, group ${check.group.join(' or ')}`;
-      if (output.rc !== 0)
+      if (output.rc === MISSING) {
         return result(check.whenMissing === 'pass', `${check.path} does not exist`, expected);
+      }
+      if (output.rc !== 0) return { result: 'error', observed: `${check.path} could not be read`, expected };
       const [mode = '', owner = '', group = ''] = output.out.trim().split(' ');
       const ok = modeWithin(mode, check.mode) && owner === check.owner && check.group.includes(group);
       return result(
@@ -139,8 +141,10 @@ export function evaluateCheck(check: Check, outputs: readonly (ProbeOutput | und
     }
     case 'file-content': {
       const expected = `${check.path} ${check.expect === 'match' ? 'has' : 'has no'} a line matching /${check.pattern}/`;
-      if (output.rc !== 0)
+      if (output.rc === MISSING) {
         return result(check.whenMissing === 'pass', `${check.path} does not exist`, expected);
+      }
+      if (output.rc !== 0) return { result: 'error', observed: `${check.path} could not be read`, expected };
       const line = firstMatchLine(output.out, check.pattern);
       const observed = line > 0 ? `line ${line} matches` : 'no line matches';
       return result(check.expect === 'match' ? line > 0 : line === 0, observed, expected);

@@ -1,6 +1,6 @@
 import type { Baseline, Check, Remediation, Rule } from './baseline-schema.js';
 import type { RuleResult } from './assess.js';
-import { probeArgv, shellQuote, type ProbeOutput, type ScanPlan } from './scan-script.js';
+import { probeArgv, readFileArgv, shellQuote, type ProbeOutput, type ScanPlan } from './scan-script.js';
 
 /**
  * Templates: the remediation of every failing `enforced` rule of a scan, planned in pure code and
@@ -147,7 +147,7 @@ function stepOf(
     }
     case 'file-line': {
       // several rules may set lines of one file: each step writes the file with every line so far
-      const current = edited.get(remediation.path) ?? outputOf(['cat', remediation.path]);
+      const current = edited.get(remediation.path) ?? outputOf(readFileArgv(remediation.path));
       if (!current || current.rc !== 0)
         return `${remediation.path} was not read by the scan; set "${remediation.line}" by hand`;
       const content = setLine(current.out, remediation.pattern, remediation.line);

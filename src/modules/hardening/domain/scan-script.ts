@@ -23,15 +23,36 @@ export interface ProbeOutput {
   out: string;
 }
 
+/** Exit status of a file probe when the file does not exist (any other failure: it could not be read). */
+export const MISSING = 3;
+
+/** Reads a file; exits MISSING when there is none, so "absent" and "unreadable" stay apart. */
+export const readFileArgv = (path: string): string[] => [
+  'sh',
+  '-c',
+  `test -e "$1" || exit ${MISSING}; exec cat -- "$1"`,
+  'read-file',
+  path,
+];
+
+/** Mode, owner and group of a file (following links); exits MISSING when there is none. */
+export const statFileArgv = (path: string): string[] => [
+  'sh',
+  '-c',
+  `test -e "$1" || exit ${MISSING}; exec stat -L -c '%a %U %G' -- "$1"`,
+  'stat-file',
+  path,
+];
+
 /** The probe (as argv) a check needs, or undefined for a manual check. */
 export function probeArgv(check: Check): string[] | undefined {
   switch (check.type) {
     case 'sysctl':
       return ['cat', `/proc/sys/${check.key.replaceAll('.', '/')}`];
     case 'file-mode':
-      return ['stat', '-L', '-c', '%a %U %G', check.path];
+      return statFileArgv(check.path);
     case 'file-content':
-      return ['cat', check.path];
+      return readFileArgv(check.path);
     case 'sshd-option':
       return ['sshd', '-T'];
     case 'nginx-directive':
