@@ -14,6 +14,7 @@ import { createIdentityService, type IdentityService } from './modules/identity/
 import { identityRoutes } from './modules/identity/identity.routes.js';
 import { authRoutes } from './modules/identity/auth.routes.js';
 import { createOperatorAdminService } from './modules/identity/operator-admin.service.js';
+import { createPasswordAdminService } from './modules/identity/password-admin.service.js';
 import { createWhereFromService } from './modules/identity/where-from.service.js';
 import { createOidcService } from './modules/identity/oidc.service.js';
 import { oidcRoutes } from './modules/identity/oidc.routes.js';
@@ -49,6 +50,10 @@ import {
   type ForwardingService,
 } from './modules/integrations/forwarding.service.js';
 import { forwardingRoutes } from './modules/integrations/forwarding.routes.js';
+import { createNotifyService, type NotifyService } from './modules/integrations/notify.service.js';
+import { notifyRoutes } from './modules/integrations/notify.routes.js';
+import { identityStore } from './modules/identity/identity.store.js';
+import { permissionsOf } from './modules/identity/domain/roles.js';
 import { jobsRoutes } from './http/jobs.routes.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { buildServer } from './http/server.js';
@@ -116,6 +121,8 @@ export interface Gatehouse {
   ticketRegistry: TicketRegistry;
   /** Audit forwarding to syslog and Splunk HEC: followers of the audit log with their own cursors. */
   forwarding: ForwardingService;
+  /** Notifications (email, chat, signed webhooks) with retries and a dead-letter list. */
+  notify: NotifyService;
   jobs: JobQueue;
   /** Starts this process's job workers (every node may run them; jobs are claimed with SKIP LOCKED). */
   startWorkers(): JobRunner;
@@ -189,7 +196,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     audit,
     inventory,
     operators: identity,
-    transports: defaultTransports(),
+    transports: defaultTransports(inventory),
     ...options.hardening,
   });
   const tickets = createTicketService({ store, clock, ids, audit, operators: identity });
@@ -269,10 +276,34 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       backoffMaxMs: config.jobs.backoffMaxMs,
     },
   });
+  const notify = createNotifyService({
+    store,
+    clock,
+    ids,
+    audit,
+    jobs,
+    secrets,
+    logger,
+    access,
+    // recipients: operators with the permissions their roles give (read-only, for addressing)
+    operators: async () =>
+      (await identityStore.listOperators(store.db)).map((o) => ({
+        ...o,
+        permissions: permissionsOf(o.roles),
+      })),
+    settings: {
+      pollMs: config.integrations.forwardPollMs,
+      batchSize: config.integrations.forwardBatchSize,
+      maxAttempts: config.integrations.notifyMaxAttempts,
+      expiryLeadMinutes: config.integrations.expiryLeadMinutes,
+      publicUrl: config.integrations.publicUrl,
+    },
+  });
   const jobHandlers: Record<string, JobHandler> = {
     ...access.jobHandlers,
     ...network.jobHandlers,
     ...forwarding.jobHandlers,
+    ...notify.jobHandlers,
   };
 
   return {
@@ -295,6 +326,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     evidence,
     ticketRegistry,
     forwarding,
+    notify,
     jobs,
     startWorkers: () => {
       const runner = createJobRunner({
@@ -314,7 +346,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         : undefined;
       // grants in flight resume (and the orphan sweep is scheduled) before the first poll
       let stopped = false;
-      const resumed = Promise.all([access.start(), forwarding.start()])
+      const resumed = Promise.all([access.start(), forwarding.start(), notify.start()])
         .catch((error: unknown) => logger.error({ err: error }, 'could not resume access work in flight'))
         .then(() => {
           if (!stopped) runner.start();
@@ -364,7 +396,11 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
               grants: access,
             }),
           }),
-          authRoutes({ signIn, cookies: { secure: config.auth.cookieSecure } }),
+          authRoutes({
+            signIn,
+            passwords: createPasswordAdminService({ store, clock, audit }),
+            cookies: { secure: config.auth.cookieSecure },
+          }),
           ...(config.auth.oidc
             ? [
                 oidcRoutes({
@@ -391,6 +427,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           evidenceRoutes({ evidence, compliance }),
           jobsRoutes({ store, jobs }),
           forwardingRoutes({ forwarding }),
+          notifyRoutes({ notify }),
         ],
       }),
     close: async () => {

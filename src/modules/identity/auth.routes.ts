@@ -10,6 +10,7 @@ import { contextOf, principalOf } from '../../http/context.js';
 import type { RoutePlugin } from '../../http/types.js';
 import { PASSWORD_MAX } from './domain/secrets.js';
 import { operatorResponse, username } from './identity.schemas.js';
+import type { PasswordAdminService } from './password-admin.service.js';
 import type { SignInService } from './sign-in.service.js';
 
 const signInBody = z.object({ username, password: z.string().min(1).max(PASSWORD_MAX) }).strict();
@@ -59,8 +60,12 @@ const passwordBody = z
 const refParams = z.object({ ref: z.string().min(1).max(63) });
 
 /** Browser sign-in (password then TOTP or a recovery code), sign-out, and the admin's password and unlock routes. */
-export function authRoutes(deps: { signIn: SignInService; cookies: CookieSettings }): RoutePlugin {
-  const { signIn, cookies } = deps;
+export function authRoutes(deps: {
+  signIn: SignInService;
+  passwords: PasswordAdminService;
+  cookies: CookieSettings;
+}): RoutePlugin {
+  const { signIn, passwords, cookies } = deps;
   const tags = ['auth'];
   const where = (request: { id: string; ip: string }) => ({ requestId: request.id, sourceIp: request.ip });
   return (app) => {
@@ -150,7 +155,7 @@ export function authRoutes(deps: { signIn: SignInService; cookies: CookieSetting
         },
       },
       async (request, reply) => {
-        await signIn.setPassword(
+        await passwords.setPassword(
           contextOf(request),
           request.params.ref,
           request.body.password,
@@ -172,7 +177,7 @@ export function authRoutes(deps: { signIn: SignInService; cookies: CookieSetting
         },
       },
       async (request, reply) => {
-        await signIn.unlock(contextOf(request), request.params.ref);
+        await passwords.unlock(contextOf(request), request.params.ref);
         return reply.code(204).send(null);
       },
     );

@@ -7,7 +7,6 @@ import type { Store, Tx } from '../../platform/db/store.js';
 import {
   ForbiddenError,
   GatehouseError,
-  NotFoundError,
   UnauthenticatedError,
   ValidationError,
 } from '../../platform/errors.js';
@@ -20,7 +19,7 @@ import {
   type LockoutPolicy,
 } from './domain/lockout.js';
 import { effectiveRoles, permissionsOf } from './domain/roles.js';
-import { canonicalRecoveryCode, generateRecoveryCode, passwordProblem } from './domain/secrets.js';
+import { canonicalRecoveryCode, generateRecoveryCode } from './domain/secrets.js';
 import { sessionVerdict, type SessionPolicy } from './domain/session-policy.js';
 import { credentialsStore, type OperatorCredentials } from './credentials.store.js';
 import { identityStore } from './identity.store.js';
@@ -30,7 +29,7 @@ import { issueSession, sessionStore, type IssuedSession, type Session } from './
 export type { IssuedSession };
 
 /** Argon2id (the package's const enum value 2) with OWASP's minimum cost. */
-const argon2id = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+export const argon2id = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 /** Verified against when the username is unknown, so the answer takes as long as for a known one. */
 let dummyHash: Promise<string> | undefined;
 const dummy = () => (dummyHash ??= argonHash(randomBytes(16).toString('hex'), argon2id));
@@ -151,56 +150,7 @@ export function createSignInService(deps: SignInServiceDeps) {
     return outcome.value;
   }
 
-  async function activeOperator(ref: string): Promise<Operator> {
-    const operator = /^[0-9a-f-]{36}$/.test(ref)
-      ? await identityStore.operatorById(db, ref)
-      : await identityStore.operatorByUsername(db, ref);
-    if (!operator) throw new NotFoundError('Operator', ref);
-    return operator;
-  }
-
   return {
-    /** An administrator sets an operator's password; their second factor is enrolled at next sign-in if missing. */
-    async setPassword(ctx: RequestContext, ref: string, password: string, resetMfa = false): Promise<void> {
-      const operator = await activeOperator(ref);
-      const problem = passwordProblem(password, operator.username);
-      if (problem) throw new ValidationError(`The password is refused: ${problem}`);
-      const hashed = await argonHash(password, argon2id);
-      await db.transaction().execute(async (tx) => {
-        const now = deps.clock.now();
-        await credentialsStore.lockFor(tx, operator.id, now);
-        await credentialsStore.update(tx, operator.id, now, {
-          passwordHash: hashed,
-          ...(resetMfa
-            ? { totpSeedSealed: null, totpPendingSealed: null, totpEnrolledAt: null, totpLastStep: null }
-            : {}),
-        });
-        if (resetMfa) await credentialsStore.replaceRecoveryCodes(tx, operator.id, [], now);
-        await deps.audit.append(tx, {
-          ...ctx,
-          action: 'operator.password-set',
-          target: { type: 'operator', id: operator.id },
-          details: { username: operator.username, mfaReset: resetMfa },
-        });
-      });
-    },
-
-    /** An administrator lifts a lockout. */
-    async unlock(ctx: RequestContext, ref: string): Promise<void> {
-      const operator = await activeOperator(ref);
-      await db.transaction().execute(async (tx) => {
-        const now = deps.clock.now();
-        const credentials = await credentialsStore.lockFor(tx, operator.id, now);
-        await credentialsStore.update(tx, operator.id, now, { lockout: freshLockout });
-        await deps.audit.append(tx, {
-          ...ctx,
-          action: 'operator.unlocked',
-          target: { type: 'operator', id: operator.id },
-          details: { username: operator.username, failedAttempts: credentials.lockout.failedAttempts },
-        });
-      });
-    },
-
     /**
      * First step: username and password. Opens a session waiting for the second factor; on a first
      * sign-in, also returns a new TOTP seed to enrol (shown this once).
