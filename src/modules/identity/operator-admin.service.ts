@@ -114,7 +114,7 @@ export function createOperatorAdminService(deps: OperatorAdminDeps) {
         const now = deps.clock.now();
         const next: Operator = {
           ...operator,
-          roles: (roles) ?? operator.roles,
+          roles: roles ?? operator.roles,
           groups: input.groups ? sorted(input.groups) : operator.groups,
           customerIds: customerIds ? sorted(customerIds) : operator.customerIds,
           active: input.active ?? operator.active,
