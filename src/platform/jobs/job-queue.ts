@@ -7,7 +7,7 @@ import type { JobState } from '../db/schema.js';
 import { PgCode, pgConstraint, pgErrorCode, type Executor, type Tx } from '../db/store.js';
 import { toJob, type Job } from './job-types.js';
 import { pageOf } from '../paging.js';
-import { JOBS_CHANNEL, type JobBell } from './job-wakeup.js';
+import type { JobBell } from './job-wakeup.js';
 
 const jobStates = ['queued', 'running', 'succeeded', 'failed'] as const satisfies readonly JobState[];
 
@@ -63,8 +63,9 @@ export interface JobQueueDeps {
   /** Rung for every job added, so this process's runner claims it without waiting for its poll. */
   bell?: Pick<JobBell, 'ring'>;
   /**
-   * On a PostgreSQL server store: also `NOTIFY gatehouse_jobs` in the enqueuing transaction, delivered
-   * at its commit to the runners of every node (see job-wakeup.ts). Not on PGlite (one process).
+   * On a PostgreSQL server store whose runners LISTEN: the store's trigger sends `NOTIFY gatehouse_jobs`
+   * as a job is queued (migration 0007), delivered at commit to the runners of every node, this one's
+   * included (see job-wakeup.ts), so the bell is not rung here as well.
    */
   notify?: boolean;
 }
@@ -123,14 +124,9 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
     return row ? toJob(row) : undefined;
   }
 
-  /** Wakes runners for a job just added (here at once; on a server store at commit, via NOTIFY). */
-  async function announce(tx: Executor, job: Job): Promise<void> {
-    if (deps.notify) {
-      // the runners' listeners, this process's included, ring their bells when this commits
-      await sql`SELECT pg_notify(${JOBS_CHANNEL}, ${String(job.runAt.getTime())})`.execute(tx);
-    } else {
-      deps.bell?.ring(job.runAt);
-    }
+  /** Wakes this process's runner for a job just added, unless the store's NOTIFY does (at commit). */
+  function announce(job: Job): void {
+    if (!deps.notify) deps.bell?.ring(job.runAt);
   }
 
   return {
@@ -151,7 +147,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
       if (job.dedupeKey === undefined) {
         const row = await tx.insertInto('jobs').values(values).returningAll().executeTakeFirstOrThrow();
         const added = toJob(row);
-        await announce(tx, added);
+        announce(added);
         return { job: added, created: true };
       }
       // DO NOTHING waits for a concurrent transaction holding the key; if that one rolls back we insert,
@@ -166,7 +162,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
           .executeTakeFirst();
         if (row) {
           const added = toJob(row);
-          await announce(tx, added);
+          announce(added);
           return { job: added, created: true };
         }
         const existing = await findActiveByKey(tx, job.dedupeKey);
@@ -252,7 +248,7 @@ export function createJobQueue(deps: JobQueueDeps): JobQueue {
         details: { kind: row.kind, previousAttempts: row.attempts },
       });
       const job = toJob(updated);
-      await announce(tx, job);
+      announce(job);
       return job;
     },
   };

@@ -9,9 +9,9 @@ import { errorSummary } from './job-types.js';
  *   PGlite has one connection and a transaction holds it until it commits, so the claim the runner makes
  *   when woken runs after the enqueuing transaction is committed (or rolled back).
  * - On a PostgreSQL server a claim could run before the enqueuing transaction commits and miss the
- *   job, so there the queue also sends `NOTIFY gatehouse_jobs` in that transaction: PostgreSQL delivers
- *   it at commit (never for a rollback), to the runners of this process and of every other node, each of
- *   which LISTENs on a connection of its own (`listenForJobs`).
+ *   job, so there the jobs table's trigger (migration 0007) sends `NOTIFY gatehouse_jobs` as a job is
+ *   queued: PostgreSQL delivers it at commit (never for a rollback), to the runners of this process and
+ *   of every other node, each of which LISTENs on a connection of its own (`listenForJobs`).
  *
  * The message is the job's run time (epoch milliseconds): a runner waits for the earliest one it heard
  * of, never longer than its poll interval, which stays the fallback for anything not heard.
