@@ -134,5 +134,188 @@ Examples:
       ctx.out.result({ removed: name }, () => ctx.out.line(`removed ${name}`));
     });
 
+  registerNotifications(integrations);
   return integrations;
+}
+
+interface ChannelView {
+  name: string;
+  kind: string;
+  notices: string[];
+  enabled: boolean;
+}
+
+interface DeliveryView {
+  id: string;
+  channel: string;
+  notice: string;
+  state: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+function registerNotifications(integrations: Command): void {
+  const channels = integrations
+    .command('channels')
+    .description('Notification channels: email (SMTP), Slack, Teams, signed webhooks')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  gatehouse integrations channels add ops-mail --email smtp.example.net:587 --from gatehouse@example.net \\
+      --smtp-user gatehouse --password-file smtp.pw
+  gatehouse integrations channels add ops-chat --slack-url-file slack.url --notices request-created,break-glass-used
+  gatehouse integrations channels add soc --webhook https://soc.example/hooks/gatehouse --secret-file hook.secret
+  gatehouse integrations channels list`,
+    );
+
+  channels
+    .command('list')
+    .description('List channels (secrets never shown)')
+    .action(async (_o: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const { channels: rows } = await ctx
+        .api()
+        .get<{ channels: ChannelView[] }>('/api/v1/integrations/channels');
+      ctx.out.page({ items: rows.map((c) => ({ ...c, notices: c.notices.join(',') })), nextCursor: null }, [
+        'name',
+        'kind',
+        'enabled',
+        'notices',
+      ]);
+    });
+
+  channels
+    .command('add <name>')
+    .description('Add a channel (one of --email, --slack-url-file, --teams-url-file, --webhook)')
+    .option('--email <host:port>', 'SMTP server (STARTTLS required unless --no-require-tls)')
+    .option('--from <address>', 'sender address of the emails')
+    .option('--smtp-user <user>', 'SMTP user')
+    .option('--password-file <file>', 'file holding the SMTP password')
+    .option('--implicit-tls', 'SMTP over implicit TLS (port 465)')
+    .option('--no-require-tls', 'send even when the server offers no STARTTLS')
+    .option('--slack-url-file <file>', 'file holding the Slack incoming-webhook URL')
+    .option('--teams-url-file <file>', 'file holding the Teams incoming-webhook URL')
+    .option('--webhook <url>', 'generic webhook URL (https)')
+    .option('--secret-file <file>', 'file holding the webhook signing secret (16+ characters)')
+    .option('--notices <list>', 'comma-separated notices (default: all)')
+    .action(async (name: string, o: Record<string, string | boolean | undefined>, command: Command) => {
+      const ctx = contextFor(command);
+      const str = (key: string) => (typeof o[key] === 'string' ? o[key] : undefined);
+      const notices = str('notices')
+        ? {
+            notices: str('notices')!
+              .split(',')
+              .map((n) => n.trim()),
+          }
+        : {};
+      let body: Record<string, unknown>;
+      if (str('email')) {
+        const match = /^(.+):(\d{1,5})$/.exec(str('email')!);
+        if (!match) throw new ValidationError('--email takes host:port, like smtp.example.net:587');
+        const password = secretFromFile(str('passwordFile'), 'SMTP password');
+        body = {
+          name,
+          kind: 'email',
+          settings: {
+            host: match[1],
+            port: Number(match[2]),
+            secure: Boolean(o.implicitTls),
+            requireTls: o.requireTls !== false,
+            from: str('from'),
+            ...(str('smtpUser') ? { user: str('smtpUser') } : {}),
+          },
+          ...(password ? { password } : {}),
+          ...notices,
+        };
+      } else if (str('slackUrlFile') || str('teamsUrlFile')) {
+        const kind = str('slackUrlFile') ? 'slack' : 'teams';
+        body = { name, kind, url: secretFromFile(str(`${kind}UrlFile`), `${kind} webhook URL`), ...notices };
+      } else if (str('webhook')) {
+        body = {
+          name,
+          kind: 'webhook',
+          settings: { url: str('webhook') },
+          secret: secretFromFile(str('secretFile'), 'webhook signing secret'),
+          ...notices,
+        };
+      } else {
+        throw new ValidationError(
+          'Name the channel: --email, --slack-url-file, --teams-url-file or --webhook',
+        );
+      }
+      const channel = await ctx.api().post<ChannelView>('/api/v1/integrations/channels', body);
+      ctx.out.result(channel, () => ctx.out.line(`added ${channel.kind} channel ${channel.name}`));
+    });
+
+  channels
+    .command('remove <name>')
+    .description('Remove a channel')
+    .action(async (name: string, _o: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      await ctx.api().delete(`/api/v1/integrations/channels/${encodeURIComponent(name)}`);
+      ctx.out.result({ removed: name }, () => ctx.out.line(`removed ${name}`));
+    });
+
+  const deliveries = integrations
+    .command('notifications')
+    .description('Notifications sent or waiting; by default the dead-letter list');
+
+  deliveries
+    .command('list')
+    .description('List notifications by state (dead by default), newest first')
+    .addOption(
+      new Option('--state <state>', 'which').choices(['pending', 'delivered', 'dead']).default('dead'),
+    )
+    .option('--limit <n>', 'per page (1-500)', '50')
+    .option('--cursor <cursor>', 'nextCursor from the previous page')
+    .action(async (o: { state: string; limit: string; cursor?: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const params = new URLSearchParams({
+        state: o.state,
+        limit: o.limit,
+        ...(o.cursor ? { cursor: o.cursor } : {}),
+      });
+      const page = await ctx
+        .api()
+        .get<{ items: DeliveryView[]; nextCursor: string | null }>(
+          `/api/v1/integrations/notifications?${params.toString()}`,
+        );
+      ctx.out.page(page, ['id', 'channel', 'notice', 'state', 'attempts', 'lastError', 'createdAt']);
+    });
+
+  deliveries
+    .command('retry <id>')
+    .description('Send a dead-lettered notification again')
+    .action(async (id: string, _o: unknown, command: Command) => {
+      const ctx = contextFor(command);
+      const d = await ctx
+        .api()
+        .post<DeliveryView>(`/api/v1/integrations/notifications/${encodeURIComponent(id)}/retry`, {});
+      ctx.out.result(d, () => ctx.out.line(`${d.id} queued again`));
+    });
+
+  integrations
+    .command('prefs')
+    .description('Your notification preferences: show them, or --mute the notices you do not want by email')
+    .option('--mute <list>', 'comma-separated notices to mute ("" for none)')
+    .action(async (o: { mute?: string }, command: Command) => {
+      const ctx = contextFor(command);
+      const prefs =
+        o.mute === undefined
+          ? await ctx.api().get<{ muted: string[]; available: string[] }>('/api/v1/integrations/preferences')
+          : await ctx
+              .api()
+              .put<{ muted: string[]; available: string[] }>('/api/v1/integrations/preferences', {
+                muted: o.mute
+                  .split(',')
+                  .map((n) => n.trim())
+                  .filter(Boolean),
+              });
+      ctx.out.result(prefs, () => {
+        ctx.out.line(`muted:     ${prefs.muted.join(', ') || '(none)'}`);
+        ctx.out.line(`available: ${prefs.available.join(', ')}`);
+      });
+    });
 }
