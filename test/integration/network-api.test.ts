@@ -190,6 +190,12 @@ describe.each(backends)('network API on %s', (backend) => {
     expect(drift.layers[0]!.removals.map((r) => r.what)).toEqual(['rule tcp 23 from 10.0.0.0/8']);
     expect((await applyAll({ asset: 'acme-p-web-1' })).state).toBe('completed');
     expect((await t.call('GET', '/api/v1/network/drift')).json<{ layers: unknown[] }>().layers).toEqual([]);
+    const corrected = await t.gh.store.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'network.drift-corrected')
+      .execute();
+    expect(JSON.stringify(corrected.map((e) => e.details))).toContain('rule tcp 23 from 10.0.0.0/8');
   });
 
   it('a member added to a dynamic group is allowed after the next apply, with no rule change', async () => {

@@ -214,6 +214,29 @@ export function createRolloutService(deps: RolloutServiceDeps) {
           startedBy: rollout.created_by,
         },
       });
+      // entries no rule explains (added by hand or by another tool): found and removed by this apply
+      const drift = [
+        ...plan.unknown,
+        ...plan.removals
+          .filter((r) => r.rules.length === 0 && (payload.layer === 'cloud' || r.what.startsWith('rule ')))
+          .map((r) => r.what),
+      ];
+      if (drift.length > 0) {
+        const details = { rollout: payload.rolloutId, layer: payload.layer, target, entries: drift };
+        const on = { type: 'asset', id: payload.assetId };
+        await deps.audit.append(tx, {
+          ...reconcilerCtx,
+          action: 'network.drift-detected',
+          target: on,
+          details,
+        });
+        await deps.audit.append(tx, {
+          ...reconcilerCtx,
+          action: 'network.drift-corrected',
+          target: on,
+          details,
+        });
+      }
     });
   }
 
