@@ -19,6 +19,7 @@ import {
   createDatabaseAsset,
   createFleet,
   expectStatus,
+  fakeConnector,
   fakeTickets,
   runToken,
 } from './access-support.js';
@@ -77,6 +78,7 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
   const run = runToken();
   const user = (name: string) => `${run}-${name}`;
   const tickets = fakeTickets();
+  const target = fakeConnector();
   let t: TestApp;
   let runner: JobRunner;
   let smtp: SMTPServer;
@@ -88,6 +90,7 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
   const hooks: { path: string; delivery: string; body: string; verified: boolean; status: number }[] = [];
   const tokens: Record<string, string> = {};
   let asset: string;
+  let staging: string;
 
   /** An operator with an email address and a token of their own. */
   async function operator(name: string, roles: string[], groups: string[], email?: string): Promise<string> {
@@ -123,7 +126,8 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
       if (pending.json<{ items: unknown[] }>().items.length === 0) return;
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error('notifications still pending');
+    const left = await t.call('GET', '/api/v1/integrations/notifications?state=pending');
+    throw new Error(`notifications still pending: ${left.body}`);
   }
 
   beforeAll(async () => {
@@ -187,8 +191,17 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
     t = await createTestApp('postgres', {
-      config: { 'jobs.backoffBaseMs': 5, 'jobs.backoffMaxMs': 20, 'integrations.notifyMaxAttempts': 5 },
-      access: { tickets: tickets.source, sweep: { prefix: `gh_${run}_` } },
+      config: {
+        'jobs.backoffBaseMs': 5,
+        'jobs.backoffMaxMs': 20,
+        'integrations.notifyMaxAttempts': 5,
+        'integrations.expiryLeadMinutes': 120,
+      },
+      access: {
+        tickets: tickets.source,
+        connectors: () => target.connector,
+        sweep: { prefix: `gh_${run}_` },
+      },
     });
     runner = createJobRunner({
       store: t.gh.store,
@@ -196,7 +209,8 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
       ids: systemIds(systemClock),
       logger: createLogger({ level: 'silent' }),
       audit: t.gh.audit,
-      handlers: t.gh.notify.jobHandlers,
+      // one runner for every job kind the scenario queues (a runner fails a job it has no handler for)
+      handlers: { ...t.gh.access.jobHandlers, ...t.gh.notify.jobHandlers },
       config: t.gh.config.jobs,
       workerId: `notify-${run}`,
     });
@@ -210,6 +224,24 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
         admin: { username: 'postgres', password: DB_ADMIN_PASSWORD },
       })
     ).name;
+    staging = (
+      await createDatabaseAsset(t, fleet, {
+        name: `${run}-stg-db`,
+        engine: 'postgres',
+        host: '192.0.2.11',
+        port: 5432,
+        admin: { username: 'postgres', password: DB_ADMIN_PASSWORD },
+        environment: 'staging',
+      })
+    ).name;
+    await expectStatus(t, 201, 'POST', '/api/v1/jumpboxes', {
+      body: {
+        name: `${run}-jump`,
+        region: fleet.region,
+        address: '192.0.2.254',
+        sourceCidrs: ['192.0.2.254/32'],
+      },
+    });
     await applyPolicies(t);
     tokens.dana = await operator('dana', ['requester'], ['dev'], 'dana@example.com');
     tokens.lee = await operator('lee', ['approver'], ['leads'], 'Lee@Example.com');
@@ -371,6 +403,36 @@ describe('notifications: email, chat and signed webhooks with retries and a dead
       'notification.dead-lettered',
       'notification.retried',
     ]);
+  });
+
+  it('tells a holder, once, that their grant ends within the lead time', async () => {
+    // read-only on staging is approved at once; the grant runs 1h, inside a 2h lead time
+    const request = await expectStatus<{ id: string; status: string }>(
+      t,
+      201,
+      'POST',
+      '/api/v1/access/requests',
+      {
+        token: tokens.dana,
+        body: { asset: staging, level: 'read-only', duration: '1h', reason: 'check a migration' },
+      },
+    );
+    await runner.runDue();
+    const grant = await expectStatus<{ status: string }>(
+      t,
+      200,
+      'GET',
+      `/api/v1/access/requests/${request.id}`,
+    );
+    expect(grant).toMatchObject({ grant: { status: 'active' } });
+    const added = await t.gh.notify.checkExpiring();
+    expect(added).toBeGreaterThanOrEqual(1);
+    await deliverAll();
+    const mail = mails.filter((m) => m.raw.includes('ends soon') && m.raw.includes(staging));
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.to).toEqual(['dana@example.com']);
+    // checked again: nothing new for the same grant and end
+    expect(await t.gh.notify.checkExpiring()).toBe(0);
   });
 
   it('refuses bad channels with a 4xx and changes nothing', async () => {
