@@ -99,6 +99,12 @@ describe.each(backends)('network API on %s', (backend) => {
       (await t.call('POST', '/api/v1/network/rollouts', { token: tokens.auditor, body: {} })).statusCode,
     ).toBe(403);
     expect((await t.call('GET', '/api/v1/network/plan', { token: null })).statusCode).toBe(401);
+    const scoped = await t.operatorToken('scopednet', ['network-admin']);
+    expect(
+      (await t.call('PATCH', '/api/v1/operators/scopednet', { body: { customers: ['acme'] } })).statusCode,
+    ).toBe(200);
+    expect((await t.call('GET', '/api/v1/network/rules', { token: scoped })).statusCode).toBe(403);
+    expect((await addRule({ ports: 8443, source: '192.0.2.0/24' }, scoped)).statusCode).toBe(403);
   });
 
   it('the first apply stops at the brake unless confirmed, then converges both layers and verifies', async () => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { contextOf } from '../../http/context.js';
+import type { FastifyRequest } from 'fastify';
+import { contextOf, principalOf } from '../../http/context.js';
+import { ForbiddenError } from '../../platform/errors.js';
 import type { RoutePlugin } from '../../http/types.js';
 import { findingResponse } from './network.schemas.js';
 import {
@@ -17,6 +19,19 @@ import {
 } from './network.schemas.js';
 import type { NetworkService } from './network.service.js';
 
+/**
+ * Network rules span customers (system rules, shared groups, fleet plans): they are platform work, so
+ * operators scoped to customers are refused outright rather than shown a filtered, misleading view.
+ */
+async function platformOnly(request: FastifyRequest): Promise<void> {
+  if (principalOf(request).customerIds.length > 0) {
+    throw new ForbiddenError(
+      'Network rules are managed by platform network admins; operators scoped to customers cannot use them',
+    );
+  }
+  await Promise.resolve();
+}
+
 /** Network rules, plans, drift, imports and rollouts over HTTP. The service checks and audits. */
 export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
   const { network } = deps;
@@ -26,6 +41,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/rules',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'System and customer rules, with check findings',
@@ -40,6 +56,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/rules',
       {
         config: { permission: 'network:write' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'Add a customer rule; refused (400, details.check) when a security check finds a problem',
@@ -55,6 +72,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/rules/:id',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: { tags, summary: 'One customer rule', params: idParams, response: { 200: ruleResponse } },
       },
       async (request) => network.getRule(request.params.id),
@@ -64,6 +82,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/rules/:id',
       {
         config: { permission: 'network:write' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'Remove a customer rule (takes effect at the next apply)',
@@ -81,6 +100,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/checks',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'Check findings on the system rules (reported, not refused)',
@@ -94,6 +114,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/plan',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'What an apply would change on each layer, and the brake’s verdict',
@@ -108,6 +129,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/drift',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'The layers that differ from the desired state (report only)',
@@ -122,6 +144,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/import',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary:
@@ -137,6 +160,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/rollouts',
       {
         config: { permission: 'network:apply' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'Apply the desired state in waves; stops at the brake (412) unless confirmed',
@@ -152,6 +176,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       '/api/v1/network/rollouts/:id',
       {
         config: { permission: 'network:read' },
+        preHandler: platformOnly,
         schema: {
           tags,
           summary: 'A rollout and its per-asset results',
@@ -167,6 +192,7 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
         `/api/v1/network/rollouts/:id/${action}`,
         {
           config: { permission: 'network:apply' },
+          preHandler: platformOnly,
           schema: {
             tags,
             summary:
