@@ -94,5 +94,15 @@ describe('gatehouse login and logout', () => {
     expect(self.code).not.toBe(0);
     expect(self.stderr).toMatch(/Nobody changes their own/);
     expect((await gatehouse(['operators', 'unlock', 'pia'], admin)).stdout).toContain('Unlocked pia');
+    const weak = await gatehouse(['operators', 'password', 'omar'], admin, 'short\n');
+    expect(weak.stderr).toMatch(/at least 12/);
+    const set = await gatehouse(['operators', 'password', 'omar', '--reset-mfa'], admin, `${PASSWORD}2\n`);
+    expect(set.stdout).toContain('Password set for omar');
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'omar', password: `${PASSWORD}2` },
+    });
+    expect(login.json()).toMatchObject({ next: 'enrol-totp' });
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { contextFor } from '../context.js';
+import { createPrompter } from './login.js';
 
 const collect = (value: string, previous: string[] = []) => [
   ...previous,
@@ -116,6 +117,27 @@ export function registerIdentity(program: Command): void {
         );
       },
     );
+  operators
+    .command('password <username>')
+    .description(
+      "Set an operator's password, read from stdin (never a flag); they enrol TOTP at next sign-in",
+    )
+    .option('--reset-mfa', 'also forget their TOTP seed and recovery codes')
+    .action(async (username: string, options: { resetMfa?: boolean }, command: Command) => {
+      const ctx = contextFor(command);
+      const prompt = createPrompter();
+      let password: string;
+      try {
+        password = await prompt.ask(`New password for ${username}: `, true);
+      } finally {
+        prompt.close();
+      }
+      await ctx.api().put(`/api/v1/operators/${encodeURIComponent(username)}/password`, {
+        password,
+        resetMfa: Boolean(options.resetMfa),
+      });
+      ctx.out.result({ passwordSet: username }, () => ctx.out.line(`Password set for ${username}.`));
+    });
   operators
     .command('unlock <username>')
     .description('Lift a lockout after too many failed sign-in attempts')

@@ -17,7 +17,7 @@ function storeToken(token: string): string {
 }
 
 /** Asks questions on stderr and reads answers from stdin, one line each; on a terminal, secrets are not echoed. */
-function createPrompter() {
+export function createPrompter() {
   const tty = Boolean(process.stdin.isTTY);
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: tty });
   const lines = rl[Symbol.asyncIterator]();
