@@ -94,7 +94,15 @@ export function compileSecurityGroup(
     for (const range of ranges)
       out.push({ protocol: entry.protocol, ...range, source: entry.source, rules: rulesText });
   }
-  return out.sort((a, b) => compareText(sgRuleKey(a), sgRuleKey(b)));
+  return sortByKey(out);
+}
+
+/** Sorted by their keys, each key built once. */
+function sortByKey(rules: SgRule[]): SgRule[] {
+  return rules
+    .map((rule) => [sgRuleKey(rule), rule] as const)
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([, rule]) => rule);
 }
 
 export function describeSgRule(rule: SgRule): string {
@@ -191,5 +199,5 @@ export function fromIpPermissions(permissions: readonly IpPermission[]): Observe
     for (const r of p.UserIdGroupPairs ?? [])
       if (r.GroupId) push({ type: 'sg', groupId: r.GroupId }, r.Description);
   }
-  return { rules: rules.sort((a, b) => compareText(sgRuleKey(a), sgRuleKey(b))), unknown };
+  return { rules: sortByKey(rules), unknown };
 }

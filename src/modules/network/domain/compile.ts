@@ -37,8 +37,22 @@ export function familyOf(cidr: string): Family {
   return parseNetwork(cidr)?.family ?? 4;
 }
 
+const membersByFamily = new WeakMap<GroupMembers, Map<string, string[]>>();
+
+/** A group's member CIDRs of one family, sorted; computed once per members map (shared: do not mutate). */
 export function groupMembersOf(members: GroupMembers, group: string, family: Family): string[] {
-  return [...(members.get(group) ?? [])].filter((cidr) => familyOf(cidr) === family).sort();
+  let cache = membersByFamily.get(members);
+  if (!cache) {
+    cache = new Map();
+    membersByFamily.set(members, cache);
+  }
+  const key = `${family} ${group}`;
+  let list = cache.get(key);
+  if (!list) {
+    list = [...(members.get(group) ?? [])].filter((cidr) => familyOf(cidr) === family).sort();
+    cache.set(key, list);
+  }
+  return list;
 }
 
 /** Merges overlapping and adjacent port ranges. */

@@ -171,10 +171,10 @@ export function parseObservedTable(listing: unknown): ObservedHostTable {
       const exprs = Array.isArray(rule.expr) ? (rule.expr as unknown[]) : [];
       const comment = typeof rule.comment === 'string' ? rule.comment : undefined;
       if (rule.chain !== CHAIN) continue; // reported with its chain
-      if (isBaseRule(exprs)) continue;
+      // the common case first: an opening Gatehouse writes (a base rule never parses as one)
       const parsed = parseHostRule(exprs, comment);
       if (parsed) rules.push(parsed);
-      else unknown.push(describeNftRule(exprs, comment));
+      else if (!isBaseRule(exprs)) unknown.push(describeNftRule(exprs, comment));
     } else if (!isObject(item.metainfo) && !isObject(item.table)) {
       unknown.push(`object ${Object.keys(item).join(',')}`);
     }
