@@ -52,6 +52,7 @@ import {
 import { forwardingRoutes } from './modules/integrations/forwarding.routes.js';
 import { createNotifyService, type NotifyService } from './modules/integrations/notify.service.js';
 import { notifyRoutes } from './modules/integrations/notify.routes.js';
+import { createTrackerPoller, remoteTrackersFrom } from './modules/integrations/trackers.js';
 import { identityStore } from './modules/identity/identity.store.js';
 import { permissionsOf } from './modules/identity/domain/roles.js';
 import { jobsRoutes } from './http/jobs.routes.js';
@@ -200,7 +201,12 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     ...options.hardening,
   });
   const tickets = createTicketService({ store, clock, ids, audit, operators: identity });
-  const ticketRegistry = createTicketRegistry([anyRefRoute(createBuiltinTracker({ tickets }))]);
+  // Jira / ServiceNow routes (from the configuration) come before the built-in tracker's
+  const remoteTrackers = remoteTrackersFrom(config.integrations);
+  const ticketRegistry = createTicketRegistry([
+    ...remoteTrackers.routes,
+    anyRefRoute(createBuiltinTracker({ tickets })),
+  ]);
   // a queued job wakes the runners at once: through NOTIFY on a server store (every node, at commit),
   // through an in-process bell on PGlite (see platform/jobs/job-wakeup.ts)
   const jobBell = createJobBell();
@@ -299,11 +305,22 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       publicUrl: config.integrations.publicUrl,
     },
   });
+  const trackerPoller = createTrackerPoller({
+    store,
+    clock,
+    logger,
+    jobs,
+    registry: ticketRegistry,
+    remote: remoteTrackers.trackers,
+    access,
+    pollMinutes: config.integrations.trackerPollMinutes,
+  });
   const jobHandlers: Record<string, JobHandler> = {
     ...access.jobHandlers,
     ...network.jobHandlers,
     ...forwarding.jobHandlers,
     ...notify.jobHandlers,
+    ...trackerPoller.jobHandlers,
   };
 
   return {
@@ -346,7 +363,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         : undefined;
       // grants in flight resume (and the orphan sweep is scheduled) before the first poll
       let stopped = false;
-      const resumed = Promise.all([access.start(), forwarding.start(), notify.start()])
+      const resumed = Promise.all([access.start(), forwarding.start(), notify.start(), trackerPoller.start()])
         .catch((error: unknown) => logger.error({ err: error }, 'could not resume access work in flight'))
         .then(() => {
           if (!stopped) runner.start();

@@ -132,6 +132,27 @@ export const configSchema = z
         expiryLeadMinutes: positiveInt.default(15),
         /** Base URL of the back-office, for links in notifications (none when absent). */
         publicUrl: z.string().url().optional(),
+        /** Jira: the issues of these project keys are looked up there (secrets read from files). */
+        jira: z
+          .object({
+            baseUrl: z.string().url(),
+            apiVersion: z.coerce.number().int().min(2).max(3).default(2),
+            projects: z
+              .array(z.string().regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'a Jira project key like OPS'))
+              .min(1),
+            email: z.string().email().optional(),
+            apiTokenFile: z.string().min(1).optional(),
+            personalAccessTokenFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
+        /** ServiceNow: INC… and CHG… numbers are looked up there. */
+        servicenow: z
+          .object({ baseUrl: z.string().url(), user: z.string().min(1), passwordFile: z.string().min(1) })
+          .strict()
+          .optional(),
+        /** How often the tickets of active grants are checked for closes in remote trackers. */
+        trackerPollMinutes: positiveInt.default(5),
       })
       .strict()
       .prefault({}),

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -349,6 +352,93 @@ describe('Jira and ServiceNow behind the ticket tracker interface', () => {
       jira.issues.set('JRA-8', { category: 'done', assignee: `${run}-dana` });
       expect(await jiraTracker.pollClosed(t.gh.store, ['JRA-8'], ctx)).toEqual(['JRA-8']);
       await runner.runDue();
+      expect(await expectStatus(t, 200, 'GET', `/api/v1/access/requests/${id}`)).toMatchObject({
+        grant: { status: 'revoked', endReason: 'ticket-closed' },
+      });
+    });
+  });
+  describe('configured for gatehouse', () => {
+    const run = runToken();
+    const target = fakeConnector();
+    let t: TestApp;
+    const dir = mkdtempSync(path.join(tmpdir(), 'gh-trackers-'));
+
+    beforeAll(async () => {
+      const tokenFile = path.join(dir, 'jira.token');
+      writeFileSync(tokenFile, 'jira-api-token\n', { mode: 0o600 });
+      t = await createTestApp('pglite', {
+        config: {
+          'integrations.jira': {
+            baseUrl: jiraServer.url,
+            projects: ['GHX'],
+            email: 'bot@example.com',
+            apiTokenFile: tokenFile,
+          },
+        },
+        access: { connectors: () => target.connector, sweep: { prefix: `gh_${run}_` } },
+      });
+      const fleet = await createFleet(t, run);
+      await createDatabaseAsset(t, fleet, {
+        name: `${run}-db`,
+        engine: 'postgres',
+        host: '192.0.2.10',
+        port: 5432,
+        admin: { username: 'postgres', password: 'x' },
+      });
+      await expectStatus(t, 201, 'POST', '/api/v1/jumpboxes', {
+        body: {
+          name: `${run}-jump`,
+          region: fleet.region,
+          address: '192.0.2.254',
+          sourceCidrs: ['192.0.2.254/32'],
+        },
+      });
+      await applyPolicies(t);
+    }, 120_000);
+
+    afterAll(async () => {
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('routes the project keys to Jira and the periodic poll revokes a grant whose issue is done', async () => {
+      expect(t.gh.ticketRegistry.trackers()).toEqual(['jira', 'builtin']);
+      const dana = await t.operatorToken(`${run}-dana`, ['requester'], ['dev']);
+      const lee = await t.operatorToken(`${run}-lee`, ['approver'], ['leads']);
+      jira.issues.set('GHX-1', { category: 'done', assignee: null });
+      jira.issues.set('GHX-2', { category: 'new', assignee: null });
+      const ask = (ticket: string) =>
+        t.call('POST', '/api/v1/access/requests', {
+          token: dana,
+          body: { asset: `${run}-db`, level: 'read-only', duration: '1h', reason: 'fix a report', ticket },
+        });
+      expect((await ask('GHX-1')).json<{ message: string }>().message).toMatch(/ticket GHX-1 is closed/);
+      expect((await ask('GHX-404')).json<{ message: string }>().message).toMatch(
+        /ticket GHX-404 was not found/,
+      );
+      const request = await ask('GHX-2');
+      expect(request.statusCode, request.body).toBe(201);
+      const id = request.json<{ id: string }>().id;
+      await expectStatus(t, 200, 'POST', `/api/v1/access/requests/${id}/approve`, { token: lee, body: {} });
+      const workers = t.gh.startWorkers();
+      try {
+        await workers.runDue();
+        expect(await expectStatus(t, 200, 'GET', `/api/v1/access/requests/${id}`)).toMatchObject({
+          grant: { status: 'active' },
+        });
+        jira.issues.set('GHX-2', { category: 'done', assignee: null });
+        // the poll job is due again in trackerPollMinutes; run it now
+        await t.gh.store.db
+          .updateTable('jobs')
+          .set({ run_at: new Date() })
+          .where('kind', '=', 'tickets.poll')
+          .where('state', '=', 'queued')
+          .execute();
+        await workers.runDue();
+        await workers.runDue();
+      } finally {
+        await workers.stop();
+      }
       expect(await expectStatus(t, 200, 'GET', `/api/v1/access/requests/${id}`)).toMatchObject({
         grant: { status: 'revoked', endReason: 'ticket-closed' },
       });
