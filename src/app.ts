@@ -291,6 +291,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     secrets,
     logger,
     access,
+    tickets: ticketRegistry,
     // recipients: operators with the permissions their roles give (read-only, for addressing)
     operators: async () =>
       (await identityStore.listOperators(store.db)).map((o) => ({

@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/platform/canonical-json.js';
+import { systemClock, systemIds } from '../../src/platform/clock.js';
+import { createJobRunner } from '../../src/platform/jobs/job-runner.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { hashEvent } from '../../src/modules/audit/domain/chain.js';
 import type { AuditEvent } from '../../src/modules/audit/audit.types.js';
 import { eventBody } from '../../src/modules/integrations/domain/forward-format.js';
@@ -49,13 +52,18 @@ describe('audit forwarding to a real rsyslog', () => {
     const sinkId = created.json<{ id: string }>().id;
 
     // the job the sink scheduled delivers what is there
-    const workers = t.gh.startWorkers();
-    try {
-      const run = await workers.runDue();
-      expect(run.requeued).toBeGreaterThanOrEqual(1);
-    } finally {
-      await workers.stop();
-    }
+    const runner = createJobRunner({
+      store: t.gh.store,
+      clock: systemClock,
+      ids: systemIds(systemClock),
+      logger: createLogger({ level: 'silent' }),
+      audit: t.gh.audit,
+      handlers: t.gh.forwarding.jobHandlers,
+      config: t.gh.config.jobs,
+      workerId: 'forwarding-test',
+    });
+    const run = await runner.runDue();
+    expect(run.requeued).toBe(1);
     const headBefore = (await storedEvents(t)).at(-1)!.seq;
     await expect(t.gh.forwarding.get('siem')).resolves.toMatchObject({ cursorSeq: headBefore, lagEvents: 0 });
 

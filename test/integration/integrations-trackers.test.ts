@@ -426,16 +426,39 @@ describe('Jira and ServiceNow behind the ticket tracker interface', () => {
         expect(await expectStatus(t, 200, 'GET', `/api/v1/access/requests/${id}`)).toMatchObject({
           grant: { status: 'active' },
         });
+        // startWorkers also runs its loop: periodic jobs (the notifier, the poll) are made due now, and the
+        // test waits for what they do
+        const dueNow = (kind: string) =>
+          t.gh.store.db
+            .updateTable('jobs')
+            .set({ run_at: new Date() })
+            .where('kind', '=', kind)
+            .where('state', '=', 'queued')
+            .execute();
+        const comments = () =>
+          jira.comments.filter((c) => c.key === 'GHX-2').map((c) => (c.body as { body: string }).body);
+        const waitFor = async (what: string, done: () => boolean | Promise<boolean>) => {
+          for (let i = 0; i < 200 && !(await done()); i++) {
+            await workers.runDue();
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          expect(await done(), what).toBe(true);
+        };
+        await dueNow('notify.follow');
+        await waitFor('a comment when access is granted', () => comments().length === 1);
+        expect(comments()[0]).toMatch(
+          /^Gatehouse: access granted — read-only on .*-db for .*-dana until \d{4}-/,
+        );
+
         jira.issues.set('GHX-2', { category: 'done', assignee: null });
-        // the poll job is due again in trackerPollMinutes; run it now
-        await t.gh.store.db
-          .updateTable('jobs')
-          .set({ run_at: new Date() })
-          .where('kind', '=', 'tickets.poll')
-          .where('state', '=', 'queued')
-          .execute();
-        await workers.runDue();
-        await workers.runDue();
+        await dueNow('tickets.poll');
+        const grantStatus = async () =>
+          (await expectStatus<{ grant: { status: string } }>(t, 200, 'GET', `/api/v1/access/requests/${id}`))
+            .grant.status;
+        await waitFor('the grant revoked', async () => (await grantStatus()) === 'revoked');
+        await dueNow('notify.follow');
+        await waitFor('a comment when access ends', () => comments().length === 2);
+        expect(comments()[1]).toMatch(/^Gatehouse: access ended — read-only on/);
       } finally {
         await workers.stop();
       }

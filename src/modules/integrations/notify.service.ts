@@ -38,12 +38,19 @@ import { notifyStore, type ChannelRecord, type DeliveryRecord, type DeliveryStat
 
 export const notifyJobKinds = {
   follow: 'notify.follow',
+  ticketComment: 'tickets.comment',
   deliver: 'notify.deliver',
   expiryCheck: 'notify.expiry-check',
 } as const;
 const FOLLOWER = 'notifier';
 const EXPIRY_CHECK_MS = 60_000;
 const deliveryPayload = z.object({ deliveryId: z.string().uuid() });
+const commentPayload = z.object({ ref: z.string().min(1).max(64), text: z.string().min(1).max(2000) });
+/** Grant events that add a comment to the grant's ticket (in trackers that take comments). */
+const commentedActions: Record<string, string> = {
+  'grant.activated': 'access granted',
+  'grant.revoked': 'access ended',
+};
 const secretContext = (id: string) => `notify-channel:${id}`;
 
 /** The notifier reads requests and grants as a reader of everything, never acting on them. */
@@ -71,6 +78,8 @@ export interface NotifyServiceDeps {
   secrets: SecretBox;
   logger: Logger;
   access: Pick<AccessService, 'getRequest' | 'getGrant' | 'listGrants'>;
+  /** Comments on tickets when access starts and ends (trackers without comments ignore it). */
+  tickets?: { comment(ref: string, text: string): Promise<void> };
   /** Every operator with the permissions of their roles (for recipients). */
   operators: () => Promise<OperatorFacts[]>;
   settings: NotifySettings;
@@ -239,10 +248,35 @@ export function createNotifyService(deps: NotifyServiceDeps) {
         emailTo: emailRecipients(audienceOf, notice, muted),
       });
     }
+    const comments: { seq: number; ref: string; text: string }[] = [];
+    for (const event of deps.tickets ? events : []) {
+      const what = commentedActions[event.action];
+      if (!what || !event.ticket) continue;
+      try {
+        const { facts } = await factsOf(event);
+        const until =
+          what === 'access granted' && facts.notAfter ? ` until ${facts.notAfter.toISOString()}` : '';
+        comments.push({
+          seq: event.seq,
+          ref: event.ticket,
+          text: `Gatehouse: ${what} — ${facts.level ?? ''} on ${facts.asset ?? '?'} for ${facts.requester ?? '?'}${until} (grant ${facts.grantId ?? '?'})`,
+        });
+      } catch (error) {
+        logger.warn({ seq: event.seq, error: errorSummary(error) }, 'no ticket comment: facts missing');
+      }
+    }
     let added = 0;
     await db.transaction().execute(async (tx) => {
       for (const p of planned)
         added += await fanOut(tx, channels, p.notice, p.message, p.emailTo, p.dedupeKey);
+      for (const c of comments) {
+        await jobs.enqueue(tx, {
+          kind: notifyJobKinds.ticketComment,
+          payload: { ref: c.ref, text: c.text },
+          dedupeKey: `${notifyJobKinds.ticketComment}:${c.seq}`,
+          maxAttempts: settings.maxAttempts,
+        });
+      }
       await notifyStore.setCursor(tx, FOLLOWER, events[events.length - 1]!.seq, clock.now());
     });
     return { events: events.length, deliveries: added };
@@ -367,6 +401,10 @@ export function createNotifyService(deps: NotifyServiceDeps) {
         logger.warn({ error: errorSummary(error) }, 'expiry check failed');
       }
       return after(EXPIRY_CHECK_MS);
+    },
+    [notifyJobKinds.ticketComment]: async (job) => {
+      const { ref, text } = commentPayload.parse(job.payload);
+      await deps.tickets?.comment(ref, text);
     },
     [notifyJobKinds.deliver]: async (job, context) =>
       deliver(deliveryPayload.parse(job.payload).deliveryId, context.attempt, job.maxAttempts),
