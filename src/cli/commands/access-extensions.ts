@@ -1,27 +1,20 @@
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../platform/errors.js';
-import { query } from '../api-client.js';
 import { contextFor, type CliContext } from '../context.js';
 import type { GrantView } from './access.js';
+import { getPage, registerReviewCommands, showReview, type ReviewedView } from './access-reviews.js';
 
 /** `gatehouse access extend` and `gatehouse access extensions …`: more time on a grant, and its reviews. */
 
-interface ExtensionView {
-  id: string;
+interface ExtensionView extends ReviewedView {
   grantId: string;
   asset: string;
   account: string;
   requester: string;
-  reason: string;
-  status: string;
-  policy: string;
   fromNotAfter: string;
   notAfter: string;
   extendBy: string;
   capped: boolean;
-  tally: { approvers: number; quorum: number; missingGroups: string[] };
-  reviewDeadline: string | null;
-  reviews: { reviewer: string; verdict: string; comment: string; at: string }[];
   grant: GrantView;
 }
 
@@ -38,16 +31,7 @@ function showExtension(
     ctx.out.line(
       `  ${e.requester} asks ${e.extendBy} more on ${e.account} (${e.asset}): until ${e.notAfter}${e.capped ? ' (capped at the policy maximum)' : ''}`,
     );
-    ctx.out.line(`  reason:    ${e.reason}`);
-    ctx.out.line(`  policy:    ${e.policy}; approvals ${e.tally.approvers}/${e.tally.quorum}`);
-    if (e.tally.missingGroups.length > 0)
-      ctx.out.line(`  missing:   one approver from ${e.tally.missingGroups.join(', ')}`);
-    if (e.status === 'pending-approval' && e.reviewDeadline) ctx.out.line(`  expires:   ${e.reviewDeadline}`);
-    for (const review of e.reviews) {
-      ctx.out.line(
-        `  ${review.verdict === 'approve' ? 'approved' : 'denied'} by ${review.reviewer} at ${review.at}${review.comment ? `: ${review.comment}` : ''}`,
-      );
-    }
+    showReview(ctx, e);
     showGrant(ctx, e.grant);
   });
 }
@@ -109,11 +93,7 @@ export function registerAccessExtensions(
     .option('--cursor <id>', 'nextCursor from the previous page')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
       const ctx = contextFor(command);
-      const page = await ctx
-        .api()
-        .get<{ items: ExtensionView[]; nextCursor: string | null }>(
-          `/api/v1/access/extensions${query({ ...options, mine: options.mine ? 'true' : undefined })}`,
-        );
+      const page = await getPage<ExtensionView>(ctx, '/api/v1/access/extensions', options);
       ctx.out.page(page, [
         'id',
         'status',
@@ -134,32 +114,12 @@ export function registerAccessExtensions(
       show(ctx, await ctx.api().get<ExtensionView>(extensionPath(id)));
     });
 
-  for (const verdict of ['approve', 'deny'] as const) {
-    const command = extensions
-      .command(`${verdict} <id>`)
-      .description(
-        verdict === 'approve'
-          ? 'Approve an extension (not your own); the grant runs longer once enough approvers agree'
-          : 'Deny an extension; the grant keeps its end',
-      );
-    if (verdict === 'deny') command.requiredOption('--comment <text>', 'why: the holder sees it');
-    else command.option('--comment <text>', 'a note for the holder and the audit log');
-    command.action(async (id: string, options: { comment?: string }, cmd: Command) => {
-      const ctx = contextFor(cmd);
-      show(
-        ctx,
-        await ctx
-          .api()
-          .post<ExtensionView>(`${extensionPath(id)}/${verdict}`, { comment: options.comment ?? '' }),
-      );
-    });
-  }
-
-  extensions
-    .command('cancel <id>')
-    .description('Withdraw an extension awaiting review')
-    .action(async (id: string, _o: unknown, command: Command) => {
-      const ctx = contextFor(command);
-      show(ctx, await ctx.api().post<ExtensionView>(`${extensionPath(id)}/cancel`, {}));
-    });
+  registerReviewCommands(extensions, {
+    path: extensionPath,
+    show,
+    approve: 'Approve an extension (not your own); the grant runs longer once enough approvers agree',
+    deny: 'Deny an extension; the grant keeps its end',
+    cancel: 'Withdraw an extension awaiting review',
+    reader: 'holder',
+  });
 }

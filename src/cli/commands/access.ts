@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { query } from '../api-client.js';
 import { contextFor, type CliContext } from '../context.js';
 import { registerAccessExtensions } from './access-extensions.js';
+import { getPage, registerReviewCommands, showReview, type ReviewedView } from './access-reviews.js';
 
 export interface GrantView {
   id: string;
@@ -20,21 +20,14 @@ export interface GrantView {
   connection: string | null;
 }
 
-interface RequestView {
-  id: string;
+interface RequestView extends ReviewedView {
   asset: string;
   level: string;
   duration: string;
-  reason: string;
   ticket: string | null;
-  status: string;
   requester: string;
-  policy: string;
   breakGlass: boolean;
   postReview: string | null;
-  tally: { approvers: number; quorum: number; missingGroups: string[] };
-  reviewDeadline: string | null;
-  reviews: { reviewer: string; verdict: string; comment: string; at: string }[];
   grant: GrantView | null;
 }
 
@@ -63,16 +56,7 @@ function showRequest(ctx: CliContext, r: RequestView): void {
     ctx.out.line(
       `  ${r.requester} asks ${r.level} on ${r.asset} for ${r.duration}${r.ticket ? ` (${r.ticket})` : ''}`,
     );
-    ctx.out.line(`  reason:    ${r.reason}`);
-    ctx.out.line(`  policy:    ${r.policy}; approvals ${r.tally.approvers}/${r.tally.quorum}`);
-    if (r.tally.missingGroups.length > 0)
-      ctx.out.line(`  missing:   one approver from ${r.tally.missingGroups.join(', ')}`);
-    if (r.status === 'pending-approval' && r.reviewDeadline) ctx.out.line(`  expires:   ${r.reviewDeadline}`);
-    for (const review of r.reviews) {
-      ctx.out.line(
-        `  ${review.verdict === 'approve' ? 'approved' : 'denied'} by ${review.reviewer} at ${review.at}${review.comment ? `: ${review.comment}` : ''}`,
-      );
-    }
+    showReview(ctx, r);
     if (r.grant) showGrant(ctx, r.grant);
   });
 }
@@ -159,11 +143,7 @@ Examples:
     .option('--cursor <id>', 'nextCursor from the previous page')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
       const ctx = contextFor(command);
-      const page = await ctx
-        .api()
-        .get<{ items: RequestView[]; nextCursor: string | null }>(
-          `/api/v1/access/requests${query({ ...options, mine: options.mine ? 'true' : undefined })}`,
-        );
+      const page = await getPage<RequestView>(ctx, '/api/v1/access/requests', options);
       ctx.out.page(
         page,
         ['id', 'status', 'requester', 'asset', 'level', 'duration', 'ticket', 'grant'],
@@ -191,11 +171,7 @@ Examples:
     .option('--cursor <id>', 'nextCursor from the previous page')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
       const ctx = contextFor(command);
-      const page = await ctx
-        .api()
-        .get<{ items: GrantView[]; nextCursor: string | null }>(
-          `/api/v1/grants${query({ ...options, mine: options.mine ? 'true' : undefined })}`,
-        );
+      const page = await getPage<GrantView>(ctx, '/api/v1/grants', options);
       ctx.out.page(page, ['id', 'status', 'holder', 'asset', 'account', 'level', 'notAfter']);
     });
 
@@ -212,34 +188,14 @@ Examples:
       showRequest(ctx, await ctx.api().get<RequestView>(requestPath(id)));
     });
 
-  for (const verdict of ['approve', 'deny'] as const) {
-    const command = access
-      .command(`${verdict} <id>`)
-      .description(
-        verdict === 'approve'
-          ? 'Approve a request (not your own)'
-          : 'Deny a request; after issue this revokes its grant',
-      );
-    if (verdict === 'deny') command.requiredOption('--comment <text>', 'why: the requester sees it');
-    else command.option('--comment <text>', 'a note for the requester and the audit log');
-    command.action(async (id: string, options: { comment?: string }, cmd: Command) => {
-      const ctx = contextFor(cmd);
-      showRequest(
-        ctx,
-        await ctx
-          .api()
-          .post<RequestView>(`${requestPath(id)}/${verdict}`, { comment: options.comment ?? '' }),
-      );
-    });
-  }
-
-  access
-    .command('cancel <id>')
-    .description('Withdraw a request not yet issued')
-    .action(async (id: string, _o: unknown, command: Command) => {
-      const ctx = contextFor(command);
-      showRequest(ctx, await ctx.api().post<RequestView>(`${requestPath(id)}/cancel`, {}));
-    });
+  registerReviewCommands(access, {
+    path: requestPath,
+    show: showRequest,
+    approve: 'Approve a request (not your own)',
+    deny: 'Deny a request; after issue this revokes its grant',
+    cancel: 'Withdraw a request not yet issued',
+    reader: 'requester',
+  });
 
   access
     .command('reveal <grantId>')
