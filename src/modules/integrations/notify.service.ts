@@ -7,20 +7,19 @@ import {
 } from '../../adapters/sinks/notify-senders.js';
 import type { Clock, Ids } from '../../platform/clock.js';
 import type { SecretBox } from '../../platform/crypto.js';
-import { PgCode, pgErrorCode, type Store, type Tx } from '../../platform/db/store.js';
-import { ConflictError, NotFoundError, TransientError } from '../../platform/errors.js';
+import type { Store, Tx } from '../../platform/db/store.js';
+import { TransientError } from '../../platform/errors.js';
 import type { JobQueue } from '../../platform/jobs/job-queue.js';
 import { errorSummary, type JobHandler } from '../../platform/jobs/job-types.js';
 import type { Logger } from '../../platform/logger.js';
 import type { AccessService } from '../access/access.service.js';
 import type { Caller } from '../access/access.types.js';
 import type { AuditLog } from '../audit/audit.service.js';
-import type { AuditEvent, RequestContext } from '../audit/audit.types.js';
+import type { AuditEvent } from '../audit/audit.types.js';
 import {
   approversWhoCanAct,
   emailRecipients,
   noticeFor,
-  notices,
   renderNotice,
   securityOffice,
   type Message,
@@ -28,20 +27,13 @@ import {
   type NoticeFacts,
   type OperatorFacts,
 } from './domain/notices.js';
-import {
-  smtpSettings,
-  type ChannelView,
-  type CreateChannelInput,
-  type DeliveryView,
-} from './notify.schemas.js';
-import { notifyStore, type ChannelRecord, type DeliveryRecord, type DeliveryState } from './notify.store.js';
+import { smtpSettings } from './notify.schemas.js';
+import { createNotifyAdmin } from './notify-admin.js';
+import { notifyJobKinds, secretContext } from './notify.kinds.js';
 
-export const notifyJobKinds = {
-  follow: 'notify.follow',
-  ticketComment: 'tickets.comment',
-  deliver: 'notify.deliver',
-  expiryCheck: 'notify.expiry-check',
-} as const;
+export { notifyJobKinds };
+import { notifyStore, type ChannelRecord } from './notify.store.js';
+
 const FOLLOWER = 'notifier';
 const EXPIRY_CHECK_MS = 60_000;
 const deliveryPayload = z.object({ deliveryId: z.string().uuid() });
@@ -51,7 +43,6 @@ const commentedActions: Record<string, string> = {
   'grant.activated': 'access granted',
   'grant.revoked': 'access ended',
 };
-const secretContext = (id: string) => `notify-channel:${id}`;
 
 /** The notifier reads requests and grants as a reader of everything, never acting on them. */
 const notifierCaller: Caller = {
@@ -94,35 +85,6 @@ export function createNotifyService(deps: NotifyServiceDeps) {
   const { store, clock, ids, audit, jobs, secrets, settings } = deps;
   const db = store.db;
   const logger = deps.logger.child({ component: 'notifier' });
-
-  const channelView = (c: ChannelRecord): ChannelView => {
-    const { ca, ...rest } = c.settings;
-    return {
-      id: c.id,
-      name: c.name,
-      kind: c.kind,
-      settings: { ...rest, ...(ca ? { ca: 'set' } : {}) },
-      hasSecret: c.secretSealed !== null,
-      notices: c.notices,
-      enabled: c.enabled,
-      createdAt: c.createdAt,
-      updatedAt: c.updatedAt,
-    };
-  };
-
-  const deliveryView = (d: DeliveryRecord): DeliveryView => ({
-    id: d.id,
-    channel: d.channel,
-    notice: d.notice,
-    recipients: d.recipients,
-    subject: d.message.subject,
-    state: d.state,
-    attempts: d.attempts,
-    lastError: d.lastError,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-    deliveredAt: d.deliveredAt,
-  });
 
   async function factsOf(
     event: AuditEvent,
@@ -423,111 +385,7 @@ export function createNotifyService(deps: NotifyServiceDeps) {
       });
     },
 
-    listChannels: async () => (await notifyStore.channels(db)).map(channelView),
-
-    async createChannel(ctx: RequestContext, input: CreateChannelInput): Promise<ChannelView> {
-      const now = clock.now();
-      const id = ids.uuid();
-      const secret =
-        input.kind === 'email' ? input.password : input.kind === 'webhook' ? input.secret : input.url;
-      const record: ChannelRecord = {
-        id,
-        name: input.name,
-        kind: input.kind,
-        settings: input.settings,
-        secretSealed: secret !== undefined ? secrets.seal(secret, secretContext(id)) : null,
-        notices: input.notices,
-        enabled: true,
-        createdAt: now,
-        updatedAt: now,
-      };
-      try {
-        await db.transaction().execute(async (tx) => {
-          await notifyStore.insertChannel(tx, record);
-          await audit.append(tx, {
-            ...ctx,
-            action: 'notify-channel.created',
-            target: { type: 'notify-channel', id },
-            details: {
-              name: record.name,
-              kind: record.kind,
-              notices: record.notices,
-              settings: channelView(record).settings,
-            },
-          });
-        });
-      } catch (error) {
-        if (pgErrorCode(error) === PgCode.uniqueViolation) {
-          throw new ConflictError(`A notification channel named '${input.name}' already exists`);
-        }
-        throw error;
-      }
-      return channelView(record);
-    },
-
-    async removeChannel(ctx: RequestContext, name: string): Promise<void> {
-      await db.transaction().execute(async (tx) => {
-        const channel = await notifyStore.channelByName(tx, name);
-        if (!channel) throw new NotFoundError('Notification channel', name);
-        await notifyStore.removeChannel(tx, channel.id);
-        await audit.append(tx, {
-          ...ctx,
-          action: 'notify-channel.deleted',
-          target: { type: 'notify-channel', id: channel.id },
-          details: { name, kind: channel.kind },
-        });
-      });
-    },
-
-    async listDeliveries(query: { state: DeliveryState; limit: number; cursor?: string | undefined }) {
-      const rows = await notifyStore.list(db, query.state, query.limit + 1, query.cursor);
-      const items = rows.slice(0, query.limit).map(deliveryView);
-      return { items, nextCursor: rows.length > query.limit ? items[items.length - 1]!.id : null };
-    },
-
-    /** Sends a dead-lettered notification again, with a fresh series of attempts (audited). */
-    async retry(ctx: RequestContext, id: string): Promise<DeliveryView> {
-      await db.transaction().execute(async (tx) => {
-        const delivery = await notifyStore.delivery(tx, id);
-        if (!delivery) throw new NotFoundError('Notification', id);
-        if (delivery.state !== 'dead')
-          throw new ConflictError(`Notification ${id} is ${delivery.state}, not dead-lettered`);
-        await notifyStore.requeue(tx, id, clock.now());
-        await jobs.enqueue(tx, {
-          kind: notifyJobKinds.deliver,
-          payload: { deliveryId: id },
-          maxAttempts: settings.maxAttempts,
-        });
-        await audit.append(tx, {
-          ...ctx,
-          action: 'notification.retried',
-          target: { type: 'notification', id },
-          details: { channel: delivery.channel, notice: delivery.notice },
-        });
-      });
-      return deliveryView((await notifyStore.delivery(db, id))!);
-    },
-
-    async preferences(operatorId: string) {
-      return {
-        muted: (await notifyStore.mutedByOperator(db)).get(operatorId) ?? [],
-        available: [...notices],
-      };
-    },
-
-    async setPreferences(ctx: RequestContext, operatorId: string, muted: string[]) {
-      const unique = [...new Set(muted)].sort();
-      await db.transaction().execute(async (tx) => {
-        await notifyStore.setMuted(tx, operatorId, unique, clock.now());
-        await audit.append(tx, {
-          ...ctx,
-          action: 'notify-preferences.updated',
-          target: { type: 'operator', id: operatorId },
-          details: { muted: unique },
-        });
-      });
-      return { muted: unique, available: [...notices] };
-    },
+    ...createNotifyAdmin(deps),
   };
 }
 
