@@ -1,17 +1,18 @@
-import type { CommandResult, CommandTransport } from '../../src/adapters/enforcers/types.js';
+import type { ExecResult, Transport } from '../../src/adapters/transports/types.js';
 import { NftModel } from './nft-model.js';
 
 /**
- * A host's nft as a CommandTransport over the in-memory NftModel: `list table`, `list ruleset`,
+ * A host's nft as a Transport over the in-memory NftModel: `list table`, `list ruleset`,
  * `-c -f -` (check) and `-f -` (apply, all or nothing). `failNext` makes the next apply fail, the way
  * an unreachable host or a refused transaction would.
  */
-export class FakeNftHost implements CommandTransport {
+export class FakeNftHost implements Transport {
+  readonly kind = 'fake-nft';
   readonly model = new NftModel();
   failApplies = 0;
   calls: string[] = [];
 
-  async exec(argv: readonly string[], stdin?: string): Promise<CommandResult> {
+  async exec(argv: readonly string[], stdin?: string): Promise<ExecResult> {
     const line = argv.join(' ');
     this.calls.push(line);
     await Promise.resolve();
@@ -39,4 +40,4 @@ export class FakeNftHost implements CommandTransport {
   }
 }
 
-const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: '' });
+const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '' });

@@ -1,6 +1,7 @@
 import { createAwsSgEnforcer } from '../../src/adapters/enforcers/aws-sg/aws-sg-enforcer.js';
 import { createNftablesEnforcer } from '../../src/adapters/enforcers/nftables/nftables-enforcer.js';
-import type { CommandTransport, LayerEnforcer } from '../../src/adapters/enforcers/types.js';
+import type { LayerEnforcer } from '../../src/adapters/enforcers/types.js';
+import type { Transport } from '../../src/adapters/transports/types.js';
 import type { Gatehouse } from '../../src/app.js';
 import type { RequestContext } from '../../src/modules/audit/audit.types.js';
 import type { FleetAsset } from '../../src/modules/network/fleet.js';
@@ -81,12 +82,12 @@ export async function seedFleet(gh: Gatehouse, servers: ServerSpec[] = defaultSe
 /** Fake hosts (by asset name) and one fake EC2 holding every security group. */
 export class FakeLayers implements EnforcerProvider {
   readonly ec2 = new FakeEc2();
-  readonly hosts = new Map<string, CommandTransport>();
+  readonly hosts = new Map<string, Transport>();
 
-  constructor(hostFor: (asset: string) => CommandTransport | undefined) {
+  constructor(hostFor: (asset: string) => Transport | undefined) {
     this.hostFor = hostFor;
   }
-  private readonly hostFor: (asset: string) => CommandTransport | undefined;
+  private readonly hostFor: (asset: string) => Transport | undefined;
 
   forAsset(asset: FleetAsset): LayerEnforcer[] {
     const out: LayerEnforcer[] = [];

@@ -1,6 +1,8 @@
 import { createAwsSgEnforcer } from '../../src/adapters/enforcers/aws-sg/aws-sg-enforcer.js';
 import { createNftablesEnforcer } from '../../src/adapters/enforcers/nftables/nftables-enforcer.js';
-import type { CommandTransport, LayerEnforcer } from '../../src/adapters/enforcers/types.js';
+import type { LayerEnforcer } from '../../src/adapters/enforcers/types.js';
+import { createNetnsTransport } from '../../src/adapters/transports/namespace.js';
+import type { Transport } from '../../src/adapters/transports/types.js';
 import type { FleetAsset } from '../../src/modules/network/fleet.js';
 import type { EnforcerProvider } from '../../src/modules/network/plan.service.js';
 import { FakeEc2 } from './fake-ec2.js';
@@ -12,11 +14,9 @@ import type { NetHost } from './netns.js';
  * stand-in, whose groups are then enforced for real by a gateway namespace: its `inet cloud` table's
  * forward chain drops what no group allows (the part of AWS that cannot run here).
  */
-export function transportOf(host: NetHost): CommandTransport {
-  return {
-    exec: (argv, stdin) =>
-      host.exec([...argv], { allowFailure: true, ...(stdin !== undefined ? { input: stdin } : {}) }),
-  };
+/** The host's namespace through the transport Gatehouse uses for `network/netns` assets. */
+export function transportOf(host: NetHost): Transport {
+  return createNetnsTransport({ name: host.ns });
 }
 
 export class LabLayers implements EnforcerProvider {
@@ -58,7 +58,8 @@ export class LabLayers implements EnforcerProvider {
     const host = this.hosts.get(asset.name);
     if (host) {
       const transport = transportOf(host);
-      const failing: CommandTransport = {
+      const failing: Transport = {
+        kind: transport.kind,
         exec: async (argv, stdin) =>
           this.failing.has(asset.name) && argv.join(' ') === 'sh -c cat | nft -j -f -'
             ? { code: 1, stdout: '', stderr: 'Error: injected failure' }

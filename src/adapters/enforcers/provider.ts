@@ -3,9 +3,11 @@ import type { FleetAsset } from '../../modules/network/fleet.js';
 import type { EnforcerProvider } from '../../modules/network/plan.service.js';
 import { createAwsSgEnforcer } from './aws-sg/aws-sg-enforcer.js';
 import { createRateLimiter, type RateLimiter } from './aws-sg/rate-limiter.js';
-import { localTransport } from './local-transport.js';
 import { createNftablesEnforcer } from './nftables/nftables-enforcer.js';
-import type { CommandTransport, LayerEnforcer } from './types.js';
+import { createLocalTransport } from '../transports/local.js';
+import { createNetnsTransport } from '../transports/namespace.js';
+import type { Transport } from '../transports/types.js';
+import type { LayerEnforcer } from './types.js';
 
 /**
  * Which layers an asset has, from its inventory labels:
@@ -15,12 +17,14 @@ import type { CommandTransport, LayerEnforcer } from './types.js';
  *    passing `hostTransport`.
  */
 const NETNS = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** an nft command on a host gives up after this long */
+const HOST_TIMEOUT_MS = 30_000;
 
 export interface DefaultEnforcerOptions {
   quota: number;
   requestsPerSecond: number;
   ec2ClientFor?: (region: string) => EC2Client;
-  hostTransport?: (asset: FleetAsset) => CommandTransport | undefined;
+  hostTransport?: (asset: FleetAsset) => Transport | undefined;
 }
 
 export function createDefaultEnforcerProvider(options: DefaultEnforcerOptions): EnforcerProvider {
@@ -61,9 +65,9 @@ export function createDefaultEnforcerProvider(options: DefaultEnforcerOptions): 
       const transport =
         options.hostTransport?.(asset) ??
         (netns && NETNS.test(netns)
-          ? localTransport({ prefix: ['ip', 'netns', 'exec', netns] })
+          ? createNetnsTransport({ name: netns, timeoutMs: HOST_TIMEOUT_MS })
           : asset.labels['network/host'] === 'local'
-            ? localTransport()
+            ? createLocalTransport({ timeoutMs: HOST_TIMEOUT_MS })
             : undefined);
       if (transport) {
         enforcers.push(

@@ -23,14 +23,3 @@ export interface ObserveOptions {
    */
   includeForeign?: boolean;
 }
-
-/** Runs one command on a host (locally, in a network namespace, or over ssh). */
-export interface CommandTransport {
-  exec(argv: readonly string[], stdin?: string): Promise<CommandResult>;
-}
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}

@@ -12,3 +12,16 @@ export function createNamespaceTransport(options: { pid: number; timeoutMs?: num
   const timeoutMs = options.timeoutMs ?? 120_000;
   return { kind: 'namespace', exec: (argv, stdin) => runArgv([...prefix, ...argv], stdin, timeoutMs) };
 }
+
+const NETNS_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/**
+ * A named network namespace of this machine (`ip netns add <name>`: test hosts, labs): every command
+ * runs through `ip netns exec <name>`. The name must match a strict grammar; it is passed as an argument.
+ */
+export function createNetnsTransport(options: { name: string; timeoutMs?: number }): Transport {
+  if (!NETNS_NAME.test(options.name)) throw new Error('a network namespace name is letters, digits, _ . -');
+  const prefix = ['ip', 'netns', 'exec', options.name];
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  return { kind: 'netns', exec: (argv, stdin) => runArgv([...prefix, ...argv], stdin, timeoutMs) };
+}

@@ -6,7 +6,8 @@ import {
   type ObservedHostTable,
 } from '../../../modules/network/domain/host-observe.js';
 import { planHostLayer } from '../../../modules/network/domain/plan.js';
-import type { CommandTransport, DesiredLayers, LayerEnforcer, ObserveOptions } from '../types.js';
+import type { Transport } from '../../transports/types.js';
+import type { DesiredLayers, LayerEnforcer, ObserveOptions } from '../types.js';
 
 /**
  * The host layer on one Linux host: the whole `inet gatehouse` table is replaced in one
@@ -20,7 +21,7 @@ import type { CommandTransport, DesiredLayers, LayerEnforcer, ObserveOptions } f
 export const NFT_CHECK = ['sh', '-c', 'cat | nft -c -j -f -'] as const;
 export const NFT_APPLY = ['sh', '-c', 'cat | nft -j -f -'] as const;
 
-export function createNftablesEnforcer(deps: { transport: CommandTransport; target: string }): LayerEnforcer {
+export function createNftablesEnforcer(deps: { transport: Transport; target: string }): LayerEnforcer {
   const { transport } = deps;
 
   async function read(): Promise<ObservedHostTable> {
