@@ -136,3 +136,68 @@ export function createKeyedPools<Target, Pool>(
     },
   };
 }
+
+/**
+ * What one try of pooled work came to. `broken`: the connection broke under it, so its pool is retired;
+ * `retry`: and the connection had been used before, so a fresh one may take the work once more.
+ */
+export type PooledAttempt<T> =
+  { ok: true; value: T } | { ok: false; error: unknown; broken: boolean; retry: boolean };
+
+/** Where a connector gets its admin sessions, pooled per target. */
+export interface PooledSessions<Target, Session> {
+  run<T>(target: Target, action: string, work: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** Pools currently open (retired ones still draining included). */
+  readonly openPools: number;
+}
+
+export interface PooledSessionsOptions<Target, Pool, Session, Fail> extends KeyedPoolsOptions<Target, Pool> {
+  /** How a driver error becomes a Gatehouse error for this target and action. */
+  failureFor(target: Target, action: string): Fail;
+  /** Takes one connection from `pool`, runs `work` in a session over it and gives it back (or destroys it). */
+  attempt<T>(pool: Pool, fail: Fail, work: (session: Session) => Promise<T>): Promise<PooledAttempt<T>>;
+}
+
+/**
+ * Pooled sessions over keyed pools: a connection that breaks under the work retires its pool (its
+ * other idle connections went the same way, most likely); when it was a reused one, the work runs once
+ * more on a fresh connection — every connector operation converges, so running it again is safe. A
+ * connection opened for this very call that breaks is the target going away: reported, not retried.
+ */
+export function createPooledSessions<Target, Pool, Session, Fail>(
+  options: PooledSessionsOptions<Target, Pool, Session, Fail>,
+): PooledSessions<Target, Session> {
+  const pools = createKeyedPools<Target, Pool>(options);
+  return {
+    async run(target, action, work) {
+      const fail = options.failureFor(target, action);
+      for (let round = 1; ; round++) {
+        const outcome = await pools.use(target, async (pool) => {
+          const attempt = await options.attempt(pool, fail, work);
+          if (!attempt.ok && attempt.broken) pools.retire(target, pool);
+          return attempt;
+        });
+        if (outcome.ok) return outcome.value;
+        if (!outcome.retry || round >= 2) throw outcome.error;
+      }
+    },
+    close: () => pools.close(),
+    get openPools() {
+      return pools.open;
+    },
+  };
+}
+
+/** Opens a one-off session, runs `work` and always closes it. */
+export async function withSession<Session extends { close(): Promise<void> }, T>(
+  open: Promise<Session>,
+  work: (session: Session) => Promise<T>,
+): Promise<T> {
+  const session = await open;
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}

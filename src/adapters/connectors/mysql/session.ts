@@ -2,7 +2,7 @@ import mysql from 'mysql2/promise';
 import type { z } from 'zod';
 import type { mysqlTargetSchema } from '../config.js';
 import { networkErrorCodes, targetError, type DriverFailure, type FailureKind } from '../errors.js';
-import { createKeyedPools, defaultPoolSettings, type PoolSettings } from '../pools.js';
+import { createPooledSessions, defaultPoolSettings, withSession, type PoolSettings } from '../pools.js';
 
 export type ParsedMysqlTarget = z.output<typeof mysqlTargetSchema>;
 
@@ -154,12 +154,7 @@ export async function withMysql<T>(
   action: string,
   work: (session: MySession) => Promise<T>,
 ): Promise<T> {
-  const session = await openMysql(target, action);
-  try {
-    return await work(session);
-  } finally {
-    await session.close();
-  }
+  return withSession(openMysql(target, action), work);
 }
 
 /** Where a connector gets its admin sessions. */
@@ -182,7 +177,9 @@ export const oneOffMySessions: MySessions = {
 export function pooledMySessions(settings: PoolSettings = defaultPoolSettings): MySessions & {
   readonly openPools: number;
 } {
-  const pools = createKeyedPools<ParsedMysqlTarget, mysql.Pool>({
+  /** Connections already checked (sql_mode) and used once: the core connection objects. */
+  const used = new WeakSet<object>();
+  return createPooledSessions<ParsedMysqlTarget, mysql.Pool, MySession, Fail>({
     identify: (target) => {
       const { engine, host, port, admin, connectTimeoutMs } = target;
       return {
@@ -201,63 +198,40 @@ export function pooledMySessions(settings: PoolSettings = defaultPoolSettings): 
         enableKeepAlive: true,
       }),
     end: (pool) => pool.end(),
-  });
-  /** Connections already checked (sql_mode) and used once: the core connection objects. */
-  const used = new WeakSet<object>();
-
-  async function attempt<T>(
-    target: ParsedMysqlTarget,
-    pool: mysql.Pool,
-    fail: Fail,
-    work: (session: MySession) => Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; retry: boolean }> {
-    let connection: mysql.PoolConnection;
-    try {
-      connection = await pool.getConnection();
-    } catch (error) {
-      return { ok: false, error: fail(error), retry: false };
-    }
-    const core = connection.connection as object;
-    const reused = used.has(core);
-    const session = sessionOver(connection, fail);
-    let broken = false;
-    try {
-      if (!reused) {
-        try {
-          await ensureBackslashEscapes(connection);
-        } catch (error) {
-          // a connection whose sql_mode could not be checked serves no one
-          broken = true;
-          throw fail(error);
+    failureFor,
+    async attempt(pool, fail, work) {
+      let connection: mysql.PoolConnection;
+      try {
+        connection = await pool.getConnection();
+      } catch (error) {
+        return { ok: false, error: fail(error), broken: false, retry: false };
+      }
+      const core = connection.connection as object;
+      const reused = used.has(core);
+      const session = sessionOver(connection, fail);
+      let broken = false;
+      try {
+        if (!reused) {
+          try {
+            await ensureBackslashEscapes(connection);
+          } catch (error) {
+            // a connection whose sql_mode could not be checked serves no one
+            broken = true;
+            throw fail(error);
+          }
+        }
+        return { ok: true, value: await work(session) };
+      } catch (error) {
+        broken ||= session.broken;
+        return { ok: false, error, broken: session.broken, retry: session.broken && reused };
+      } finally {
+        if (broken) {
+          connection.destroy();
+        } else {
+          used.add(core);
+          connection.release();
         }
       }
-      return { ok: true, value: await work(session) };
-    } catch (error) {
-      broken ||= session.broken;
-      if (session.broken) pools.retire(target, pool);
-      return { ok: false, error, retry: session.broken && reused };
-    } finally {
-      if (broken) {
-        connection.destroy();
-      } else {
-        used.add(core);
-        connection.release();
-      }
-    }
-  }
-
-  return {
-    async run(target, action, work) {
-      const fail = failureFor(target, action);
-      for (let round = 1; ; round++) {
-        const outcome = await pools.use(target, (pool) => attempt(target, pool, fail, work));
-        if (outcome.ok) return outcome.value;
-        if (!outcome.retry || round >= 2) throw outcome.error;
-      }
     },
-    close: () => pools.close(),
-    get openPools() {
-      return pools.open;
-    },
-  };
+  });
 }

@@ -8,7 +8,7 @@ import {
 } from '../errors.js';
 import type { postgresTargetSchema } from '../config.js';
 import type { z } from 'zod';
-import { createKeyedPools, defaultPoolSettings, type PoolSettings } from '../pools.js';
+import { createPooledSessions, defaultPoolSettings, withSession, type PoolSettings } from '../pools.js';
 
 export type ParsedPostgresTarget = z.output<typeof postgresTargetSchema>;
 
@@ -149,12 +149,7 @@ export async function withPostgres<T>(
   work: (session: PgSession) => Promise<T>,
   database?: string,
 ): Promise<T> {
-  const session = await openPostgres(target, action, database);
-  try {
-    return await work(session);
-  } finally {
-    await session.close();
-  }
+  return withSession(openPostgres(target, action, database), work);
 }
 
 /** Where a connector gets its admin sessions on the target's own database. */
@@ -170,16 +165,15 @@ export const oneOffPgSessions: PgSessions = {
 };
 
 /**
- * Pooled admin sessions (see ../pools.ts). A session whose connection turns out to be broken — killed
- * by an administrator, or the target restarted since it was opened — is destroyed, its pool retired
- * (its other idle connections went the same way, most likely) and the work run once more on a fresh
- * connection: every connector operation converges, so running it again is safe. A connection opened
- * for this very call that breaks is the target going away: that is reported, not retried.
+ * Pooled admin sessions (see ../pools.ts `createPooledSessions`). A session whose connection turns out
+ * to be broken — killed by an administrator, or the target restarted since it was opened — is
+ * destroyed, its pool retired and, when the connection was a reused one, the work run once more.
  */
 export function pooledPgSessions(settings: PoolSettings = defaultPoolSettings): PgSessions & {
   readonly openPools: number;
 } {
-  const pools = createKeyedPools<ParsedPostgresTarget, pg.Pool>({
+  const used = new WeakSet<pg.PoolClient>();
+  return createPooledSessions<ParsedPostgresTarget, pg.Pool, PgSession, Fail>({
     identify: (target) => {
       const database = target.database ?? 'postgres';
       const { host, port, admin, connectTimeoutMs } = target;
@@ -201,46 +195,24 @@ export function pooledPgSessions(settings: PoolSettings = defaultPoolSettings): 
       return pool;
     },
     end: (pool) => pool.end(),
-  });
-  const used = new WeakSet<pg.PoolClient>();
-
-  async function attempt<T>(
-    target: ParsedPostgresTarget,
-    pool: pg.Pool,
-    fail: Fail,
-    work: (session: PgSession) => Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; retry: boolean }> {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      return { ok: false, error: fail(error), retry: false };
-    }
-    const reused = used.has(client);
-    const session = sessionOver(client, fail);
-    try {
-      return { ok: true, value: await work(session) };
-    } catch (error) {
-      if (session.broken) pools.retire(target, pool);
-      return { ok: false, error, retry: session.broken && reused };
-    } finally {
-      used.add(client);
-      client.release(session.broken);
-    }
-  }
-
-  return {
-    async run(target, action, work) {
-      const fail = failureFor(target, action);
-      for (let round = 1; ; round++) {
-        const outcome = await pools.use(target, (pool) => attempt(target, pool, fail, work));
-        if (outcome.ok) return outcome.value;
-        if (!outcome.retry || round >= 2) throw outcome.error;
+    failureFor,
+    async attempt(pool, fail, work) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        return { ok: false, error: fail(error), broken: false, retry: false };
+      }
+      const reused = used.has(client);
+      const session = sessionOver(client, fail);
+      try {
+        return { ok: true, value: await work(session) };
+      } catch (error) {
+        return { ok: false, error, broken: session.broken, retry: session.broken && reused };
+      } finally {
+        used.add(client);
+        client.release(session.broken);
       }
     },
-    close: () => pools.close(),
-    get openPools() {
-      return pools.open;
-    },
-  };
+  });
 }
