@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyedPools } from '../../src/adapters/connectors/pools.js';
+import { createKeyedPools, createPooledSessions } from '../../src/adapters/connectors/pools.js';
 import { GatehouseError } from '../../src/platform/errors.js';
 
 /** Pools as the registry sees them: which exist, which were ended, and when. */
@@ -115,5 +115,113 @@ describe('keyed connection pools', () => {
     await pools.use({ ...a, password: 'two' }, async () => undefined);
     await flush();
     expect(opened[0]!.ended).toBe(true);
+  });
+});
+
+/** A pool whose first connection is fresh and every later one reused; a `broken` error breaks it. */
+interface SessionPool {
+  id: number;
+  served: number;
+  ended: boolean;
+}
+
+function sessions(options: { alwaysReused?: boolean } = {}) {
+  const opened: SessionPool[] = [];
+  const actions: string[] = [];
+  const pooled = createPooledSessions<FakeTarget, SessionPool, { pool: number }, string>({
+    identify: (t) => ({ key: t.assetId, config: { password: t.password } }),
+    open: () => {
+      const pool = { id: opened.length + 1, served: 0, ended: false };
+      opened.push(pool);
+      return pool;
+    },
+    end: async (pool) => {
+      pool.ended = true;
+    },
+    failureFor: (t, action) => {
+      actions.push(`${t.assetId}: ${action}`);
+      return action;
+    },
+    async attempt(pool, fail, work) {
+      const reused = pool.served++ > 0 || Boolean(options.alwaysReused);
+      try {
+        return { ok: true, value: await work({ pool: pool.id }) };
+      } catch (error) {
+        const broken = error instanceof Error && error.message === 'broken';
+        return {
+          ok: false,
+          error: new Error(`${fail}: ${(error as Error).message}`),
+          broken,
+          retry: broken && reused,
+        };
+      }
+    },
+  });
+  return { pooled, opened, actions };
+}
+
+describe('pooled sessions', () => {
+  const a = { assetId: 'a', password: 'one' };
+
+  it('runs the work again on a fresh pool when a reused connection turns out broken', async () => {
+    const { pooled, opened, actions } = sessions();
+    expect(await pooled.run(a, 'creating an account', async (s) => s.pool)).toBe(1);
+    const ran: number[] = [];
+    const value = await pooled.run(a, 'revoking an account', async (s) => {
+      ran.push(s.pool);
+      if (s.pool === 1) throw new Error('broken');
+      return 'done';
+    });
+    expect(value).toBe('done');
+    expect(ran).toEqual([1, 2]);
+    await flush();
+    expect(opened.map((p) => p.ended)).toEqual([true, false]);
+    expect(pooled.openPools).toBe(1);
+    expect(actions).toEqual(['a: creating an account', 'a: revoking an account']);
+  });
+
+  it('reports a fresh connection that breaks (the target going away), retiring its pool', async () => {
+    const { pooled, opened } = sessions();
+    let runs = 0;
+    await expect(
+      pooled.run(a, 'creating an account', async () => {
+        runs++;
+        throw new Error('broken');
+      }),
+    ).rejects.toThrow('creating an account: broken');
+    expect(runs).toBe(1);
+    await flush();
+    expect(opened[0]!.ended).toBe(true);
+    expect(pooled.openPools).toBe(0);
+  });
+
+  it('tries twice at most, even when every connection it gets is a reused one that breaks', async () => {
+    const { pooled, opened } = sessions({ alwaysReused: true });
+    let runs = 0;
+    await expect(
+      pooled.run(a, 'granting', async () => {
+        runs++;
+        throw new Error('broken');
+      }),
+    ).rejects.toThrow('granting: broken');
+    expect(runs).toBe(2);
+    expect(opened.length).toBe(2);
+  });
+
+  it('keeps the pool when the work failed but the connection did not, and close ends it', async () => {
+    const { pooled, opened } = sessions({ alwaysReused: true });
+    let runs = 0;
+    await expect(
+      pooled.run(a, 'granting', async () => {
+        runs++;
+        throw new Error('permission denied');
+      }),
+    ).rejects.toThrow('granting: permission denied');
+    expect(runs).toBe(1);
+    await pooled.run(a, 'granting', async () => undefined);
+    expect(opened.map((p) => p.ended)).toEqual([false]);
+    await pooled.close();
+    expect(opened.map((p) => p.ended)).toEqual([true]);
+    expect(pooled.openPools).toBe(0);
   });
 });
