@@ -14,7 +14,7 @@ ensure_node() {
 }
 
 # Debian packages the tests and the demo use. Installed only when missing.
-DEBIAN_PACKAGES=(postgresql-client mariadb-client-core iproute2 openscap-scanner ssg-debian openssh-server openssh-client sudo sshpass openssl nftables rsyslog)
+DEBIAN_PACKAGES=(postgresql-client mariadb-client-core iproute2 openscap-scanner ssg-debian openssh-server openssh-client sudo sshpass openssl nftables rsyslog jq)
 
 ensure_packages() {
   local missing=() pkg

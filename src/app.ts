@@ -53,6 +53,8 @@ import { forwardingRoutes } from './modules/integrations/forwarding.routes.js';
 import { createNotifyService, type NotifyService } from './modules/integrations/notify.service.js';
 import { notifyRoutes } from './modules/integrations/notify.routes.js';
 import { createTrackerPoller, remoteTrackersFrom } from './modules/integrations/trackers.js';
+import { createTrackerAdmin, type TrackerAdmin } from './modules/integrations/tracker-admin.service.js';
+import { trackerAdminRoutes } from './modules/integrations/tracker-admin.routes.js';
 import { identityStore } from './modules/identity/identity.store.js';
 import { permissionsOf } from './modules/identity/domain/roles.js';
 import { jobsRoutes } from './http/jobs.routes.js';
@@ -72,6 +74,7 @@ import { createJobBell, listenForJobs } from './platform/jobs/job-wakeup.js';
 import type { JobHandler } from './platform/jobs/job-types.js';
 import { packageRoot } from './platform/paths.js';
 import { createDefaultEnforcerProvider } from './adapters/enforcers/provider.js';
+import { sshHostTarget } from './adapters/enforcers/nftables/ssh-host.js';
 import { networkRoutes } from './modules/network/network.routes.js';
 import { createNetworkService, type NetworkService } from './modules/network/network.service.js';
 import { networkSettings, systemRulesFor } from './modules/network/network.settings.js';
@@ -122,6 +125,8 @@ export interface Gatehouse {
   ticketRegistry: TicketRegistry;
   /** Audit forwarding to syslog and Splunk HEC: followers of the audit log with their own cursors. */
   forwarding: ForwardingService;
+  /** Jira / ServiceNow trackers stored in the database (admin API), routed before the built-in one. */
+  trackers: TrackerAdmin;
   /** Notifications (email, chat, signed webhooks) with retries and a dead-letter list. */
   notify: NotifyService;
   jobs: JobQueue;
@@ -201,10 +206,13 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     ...options.hardening,
   });
   const tickets = createTicketService({ store, clock, ids, audit, operators: identity });
-  // Jira / ServiceNow routes (from the configuration) come before the built-in tracker's
+  // Jira / ServiceNow routes (from the configuration, then the stored ones) come before the built-in one
   const remoteTrackers = remoteTrackersFrom(config.integrations);
+  const trackers = createTrackerAdmin({ store, clock, ids, audit, secrets, logger });
+  await trackers.start();
   const ticketRegistry = createTicketRegistry([
     ...remoteTrackers.routes,
+    trackers.route,
     anyRefRoute(createBuiltinTracker({ tickets })),
   ]);
   // a queued job wakes the runners at once: through NOTIFY on a server store (every node, at commit),
@@ -264,6 +272,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       createDefaultEnforcerProvider({
         quota: config.network.securityGroupRuleQuota,
         requestsPerSecond: config.network.cloudRequestsPerSecond,
+        sshTarget: sshHostTarget(inventory),
       }),
   });
   const forwarding = createForwardingService({
@@ -312,7 +321,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     logger,
     jobs,
     registry: ticketRegistry,
-    remote: remoteTrackers.trackers,
+    remote: [...remoteTrackers.trackers, trackers.tracker],
     access,
     pollMinutes: config.integrations.trackerPollMinutes,
   });
@@ -344,6 +353,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     evidence,
     ticketRegistry,
     forwarding,
+    trackers,
     notify,
     jobs,
     startWorkers: () => {
@@ -445,6 +455,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           evidenceRoutes({ evidence, compliance }),
           jobsRoutes({ store, jobs }),
           forwardingRoutes({ forwarding }),
+          trackerAdminRoutes({ trackers }),
           notifyRoutes({ notify }),
         ],
       }),

@@ -4,6 +4,8 @@ import type { EnforcerProvider } from '../../modules/network/plan.service.js';
 import { createAwsSgEnforcer } from './aws-sg/aws-sg-enforcer.js';
 import { createRateLimiter, type RateLimiter } from './aws-sg/rate-limiter.js';
 import { createNftablesEnforcer } from './nftables/nftables-enforcer.js';
+import { createSshNftTransport } from './nftables/ssh-host.js';
+import type { LinuxTarget } from '../connectors/linux-ssh/linux-config.js';
 import { createLocalTransport } from '../transports/local.js';
 import { createNetnsTransport } from '../transports/namespace.js';
 import type { Transport } from '../transports/types.js';
@@ -13,8 +15,9 @@ import type { LayerEnforcer } from './types.js';
  * Which layers an asset has, from its inventory labels:
  *  - `network/security-group: sg-…` — the cloud layer, that security group in the asset's region;
  *  - `network/host: local` — the host layer, nft on this machine; `network/netns: <name>` — nft in
- *    that network namespace of this machine (test hosts, labs). Hosts reached over ssh are added by
- *    passing `hostTransport`.
+ *    that network namespace of this machine (test hosts, labs); `network/host: ssh` — nft on the
+ *    server over SSH as its automation account, through the remote helper (decision 0014), when
+ *    `sshTarget` is given. Other transports can be added by passing `hostTransport`.
  */
 const NETNS = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 /** an nft command on a host gives up after this long */
@@ -25,6 +28,8 @@ export interface DefaultEnforcerOptions {
   requestsPerSecond: number;
   ec2ClientFor?: (region: string) => EC2Client;
   hostTransport?: (asset: FleetAsset) => Transport | undefined;
+  /** The linux-ssh target (address, automation credential, host keys) of a server, by asset id. */
+  sshTarget?: (assetId: string) => Promise<LinuxTarget>;
 }
 
 export function createDefaultEnforcerProvider(options: DefaultEnforcerOptions): EnforcerProvider {
@@ -68,7 +73,9 @@ export function createDefaultEnforcerProvider(options: DefaultEnforcerOptions): 
           ? createNetnsTransport({ name: netns, timeoutMs: HOST_TIMEOUT_MS })
           : asset.labels['network/host'] === 'local'
             ? createLocalTransport({ timeoutMs: HOST_TIMEOUT_MS })
-            : undefined);
+            : asset.labels['network/host'] === 'ssh' && options.sshTarget
+              ? createSshNftTransport(() => options.sshTarget!(asset.id))
+              : undefined);
       if (transport) {
         enforcers.push(
           createNftablesEnforcer({

@@ -3,7 +3,8 @@
  * (`<automation> ALL=(root) NOPASSWD: /usr/local/sbin/gatehouse-account`). It is installed once per
  * server, root-owned, mode 0755, from this text (`gatehouse linux helper` prints it). Whoever holds
  * the automation key can therefore only create, change, list and remove `gh_` accounts, their sudoers
- * drop-ins and the managed sshd drop-in — not run arbitrary commands as root.
+ * drop-ins and the managed sshd drop-in, and read or replace the host firewall table
+ * `inet gatehouse` (`nft` subcommand, decision 0014) — not run arbitrary commands as root.
  *
  * Every argument is checked again here against the same grammars as in `linux-config.ts`; the
  * password and public key arrive on stdin, never on a command line (where `ps` would show them).
@@ -37,6 +38,15 @@ SUDOERS_PREFIX=${SUDOERS_DROPIN_PREFIX}
 SSHD_DROPIN=${SSHD_DROPIN}
 WRAPPER=${NO_TRANSFER_WRAPPER}
 ARCHIVE_DIR=/var/lib/gatehouse/archive
+NFT_MAX_BYTES=8388608
+# A firewall document may only add or delete table inet gatehouse and add its sets, chains and rules.
+NFT_OURS='(.nftables | type == "array") and all(.nftables[];
+  type == "object" and length == 1 and (to_entries[0] |
+    (.key == "add" or .key == "delete") and (.value | type == "object" and length == 1 and (to_entries[0] |
+      (.key == "table" and (.value | type == "object" and .family == "inet" and .name == "gatehouse"
+        and ((keys - ["family", "name", "handle"]) | length == 0)))
+      or ((.key == "set" or .key == "chain" or .key == "rule") and (.value | type == "object"
+        and .family == "inet" and .table == "gatehouse"))))))'
 
 refuse() { echo "gatehouse-account: $*" >&2; exit 2; }
 die() { echo "gatehouse-account: $*" >&2; exit 1; }
@@ -242,7 +252,27 @@ cmd_list() {
   done
 }
 
-[ $# -ge 1 ] || refuse "usage: gatehouse-account version|create|sshd-policy|revoke|expire|exists|list ..."
+# The host firewall layer: only table inet gatehouse is read or replaced. The document arrives on
+# stdin, is checked with jq to touch nothing else, and is handed to nft as a root-owned file (nft
+# cannot read -f - from the socket an ssh session gives).
+cmd_nft() {
+  [ $# -eq 1 ] || refuse "usage: nft list-table|list-ruleset|check|apply"
+  case "$1" in
+    list-table) exec nft -j list table inet gatehouse ;;
+    list-ruleset) exec nft -j list ruleset ;;
+    check|apply) ;;
+    *) refuse "usage: nft list-table|list-ruleset|check|apply" ;;
+  esac
+  command -v jq >/dev/null 2>&1 || die "jq is needed to check a firewall document (install the jq package)"
+  NFT_DOC=$(mktemp /tmp/gatehouse-nft.XXXXXX)
+  trap 'rm -f "$NFT_DOC"' EXIT
+  head -c "$((NFT_MAX_BYTES + 1))" > "$NFT_DOC"
+  [ "$(stat -c %s "$NFT_DOC")" -le "$NFT_MAX_BYTES" ] || refuse "the firewall document is larger than 8 MiB"
+  jq -e "$NFT_OURS" "$NFT_DOC" >/dev/null 2>&1 || refuse "the firewall document touches more than table inet gatehouse"
+  if [ "$1" = check ]; then nft -c -j -f "$NFT_DOC"; else nft -j -f "$NFT_DOC"; fi
+}
+
+[ $# -ge 1 ] || refuse "usage: gatehouse-account version|create|sshd-policy|revoke|expire|exists|list|nft ..."
 sub=$1
 shift
 case "$sub" in
@@ -253,6 +283,7 @@ case "$sub" in
   expire) cmd_expire "$@" ;;
   exists) cmd_exists "$@" ;;
   list) cmd_list "$@" ;;
+  nft) cmd_nft "$@" ;;
   *) refuse "unknown subcommand" ;;
 esac
 `;
