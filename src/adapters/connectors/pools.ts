@@ -144,10 +144,14 @@ export function createKeyedPools<Target, Pool>(
 export type PooledAttempt<T> =
   { ok: true; value: T } | { ok: false; error: unknown; broken: boolean; retry: boolean };
 
-/** Where a connector gets its admin sessions, pooled per target. */
-export interface PooledSessions<Target, Session> {
+/** Where a connector gets its admin sessions: `run` opens or borrows one for `work` and gives it back. */
+export interface Sessions<Target, Session> {
   run<T>(target: Target, action: string, work: (session: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Admin sessions pooled per target. */
+export interface PooledSessions<Target, Session> extends Sessions<Target, Session> {
   /** Pools currently open (retired ones still draining included). */
   readonly openPools: number;
 }

@@ -2,7 +2,14 @@ import mysql from 'mysql2/promise';
 import type { z } from 'zod';
 import type { mysqlTargetSchema } from '../config.js';
 import { networkErrorCodes, targetError, type DriverFailure, type FailureKind } from '../errors.js';
-import { createPooledSessions, defaultPoolSettings, withSession, type PoolSettings } from '../pools.js';
+import {
+  createPooledSessions,
+  defaultPoolSettings,
+  withSession,
+  type PoolSettings,
+  type PooledSessions,
+  type Sessions,
+} from '../pools.js';
 
 export type ParsedMysqlTarget = z.output<typeof mysqlTargetSchema>;
 
@@ -158,10 +165,7 @@ export async function withMysql<T>(
 }
 
 /** Where a connector gets its admin sessions. */
-export interface MySessions {
-  run<T>(target: ParsedMysqlTarget, action: string, work: (session: MySession) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
+export type MySessions = Sessions<ParsedMysqlTarget, MySession>;
 
 /** A new connection per call, closed after it (the connector without pools). */
 export const oneOffMySessions: MySessions = {
@@ -174,9 +178,9 @@ export const oneOffMySessions: MySessions = {
  * reused connection is destroyed, its pool retired and the work run once more on a fresh connection.
  * Each new connection has its sql_mode checked (ensureBackslashEscapes) before its first use.
  */
-export function pooledMySessions(settings: PoolSettings = defaultPoolSettings): MySessions & {
-  readonly openPools: number;
-} {
+export function pooledMySessions(
+  settings: PoolSettings = defaultPoolSettings,
+): PooledSessions<ParsedMysqlTarget, MySession> {
   /** Connections already checked (sql_mode) and used once: the core connection objects. */
   const used = new WeakSet<object>();
   return createPooledSessions<ParsedMysqlTarget, mysql.Pool, MySession, Fail>({

@@ -8,7 +8,14 @@ import {
 } from '../errors.js';
 import type { postgresTargetSchema } from '../config.js';
 import type { z } from 'zod';
-import { createPooledSessions, defaultPoolSettings, withSession, type PoolSettings } from '../pools.js';
+import {
+  createPooledSessions,
+  defaultPoolSettings,
+  withSession,
+  type PoolSettings,
+  type PooledSessions,
+  type Sessions,
+} from '../pools.js';
 
 export type ParsedPostgresTarget = z.output<typeof postgresTargetSchema>;
 
@@ -153,10 +160,7 @@ export async function withPostgres<T>(
 }
 
 /** Where a connector gets its admin sessions on the target's own database. */
-export interface PgSessions {
-  run<T>(target: ParsedPostgresTarget, action: string, work: (session: PgSession) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
+export type PgSessions = Sessions<ParsedPostgresTarget, PgSession>;
 
 /** A new connection per call, closed after it (the connector without pools). */
 export const oneOffPgSessions: PgSessions = {
@@ -169,9 +173,9 @@ export const oneOffPgSessions: PgSessions = {
  * to be broken — killed by an administrator, or the target restarted since it was opened — is
  * destroyed, its pool retired and, when the connection was a reused one, the work run once more.
  */
-export function pooledPgSessions(settings: PoolSettings = defaultPoolSettings): PgSessions & {
-  readonly openPools: number;
-} {
+export function pooledPgSessions(
+  settings: PoolSettings = defaultPoolSettings,
+): PooledSessions<ParsedPostgresTarget, PgSession> {
   const used = new WeakSet<pg.PoolClient>();
   return createPooledSessions<ParsedPostgresTarget, pg.Pool, PgSession, Fail>({
     identify: (target) => {
