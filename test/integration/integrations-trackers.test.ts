@@ -402,7 +402,7 @@ describe('Jira and ServiceNow behind the ticket tracker interface', () => {
     });
 
     it('routes the project keys to Jira and the periodic poll revokes a grant whose issue is done', async () => {
-      expect(t.gh.ticketRegistry.trackers()).toEqual(['jira', 'builtin']);
+      expect(t.gh.ticketRegistry.trackers()).toEqual(['jira', 'stored-trackers', 'builtin']);
       const dana = await t.operatorToken(`${run}-dana`, ['requester'], ['dev']);
       const lee = await t.operatorToken(`${run}-lee`, ['approver'], ['leads']);
       jira.issues.set('GHX-1', { category: 'done', assignee: null });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../platform/errors.js';
 import { contextFor } from '../context.js';
+import { registerTrackers } from './integrations-trackers.js';
 
 interface SinkView {
   name: string;
@@ -135,6 +136,7 @@ Examples:
     });
 
   registerNotifications(integrations);
+  registerTrackers(integrations);
   return integrations;
 }
 

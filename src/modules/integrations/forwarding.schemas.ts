@@ -17,12 +17,15 @@ const hecField = z
   .max(100)
   .regex(/^[A-Za-z0-9_.:\-/]+$/, 'letters, digits and _ . : - /');
 
-const httpUrl = z
+export const httpUrl = z
   .string()
   .url('a URL like https://splunk.example:8088')
   .max(2000)
   .refine((v) => /^https?:\/\//.test(v), 'an http:// or https:// URL')
-  .refine((v) => !new URL(v).username && !new URL(v).password, 'credentials go in token, not in the URL');
+  .refine(
+    (v) => !new URL(v).username && !new URL(v).password,
+    'credentials go in their own field, not in the URL',
+  );
 
 export const syslogSettings = z
   .object({
