@@ -6,7 +6,8 @@ import { ValidationError } from '../../platform/errors.js';
 /**
  * `gatehouse linux helper`: what a Linux server needs before Gatehouse can grant access on it — the
  * helper script (install root-owned, 0755, at /usr/local/sbin/gatehouse-account) and the one sudoers
- * rule of the automation account. Local, no API call.
+ * rule of the automation account. That one rule also covers the host firewall over ssh (the helper's
+ * `nft` subcommand, which replaces only table `inet gatehouse`: decision 0014). Local, no API call.
  */
 export function registerLinux(program: Command): void {
   const linux = program.command('linux').description('Prepare Linux servers for just-in-time access');
@@ -20,7 +21,11 @@ export function registerLinux(program: Command): void {
         if (!user.success) {
           throw new ValidationError(`--sudoers: ${user.error.issues.map((i) => i.message).join('; ')}`);
         }
-        process.stdout.write(`${user.data} ALL=(root) NOPASSWD: ${HELPER_PATH}\n`);
+        process.stdout.write(
+          '# Gatehouse automation: the only sudo right it needs (access accounts, and the host firewall\n' +
+            '# table inet gatehouse through "gatehouse-account nft", which needs jq on this server)\n' +
+            `${user.data} ALL=(root) NOPASSWD: ${HELPER_PATH}\n`,
+        );
         return;
       }
       process.stdout.write(REMOTE_HELPER);

@@ -39,14 +39,15 @@ SSHD_DROPIN=${SSHD_DROPIN}
 WRAPPER=${NO_TRANSFER_WRAPPER}
 ARCHIVE_DIR=/var/lib/gatehouse/archive
 NFT_MAX_BYTES=8388608
-# A firewall document may only add or delete table inet gatehouse and add its sets, chains and rules.
-NFT_OURS='(.nftables | type == "array") and all(.nftables[];
+# A firewall document (one JSON value, read with jq -s) may only add or delete table inet gatehouse
+# and add its sets, chains and rules.
+NFT_OURS='length == 1 and (.[0] | (.nftables | type == "array") and all(.nftables[];
   type == "object" and length == 1 and (to_entries[0] |
     (.key == "add" or .key == "delete") and (.value | type == "object" and length == 1 and (to_entries[0] |
       (.key == "table" and (.value | type == "object" and .family == "inet" and .name == "gatehouse"
         and ((keys - ["family", "name", "handle"]) | length == 0)))
       or ((.key == "set" or .key == "chain" or .key == "rule") and (.value | type == "object"
-        and .family == "inet" and .table == "gatehouse"))))))'
+        and .family == "inet" and .table == "gatehouse")))))))'
 
 refuse() { echo "gatehouse-account: $*" >&2; exit 2; }
 die() { echo "gatehouse-account: $*" >&2; exit 1; }
@@ -268,7 +269,7 @@ cmd_nft() {
   trap 'rm -f "$NFT_DOC"' EXIT
   head -c "$((NFT_MAX_BYTES + 1))" > "$NFT_DOC"
   [ "$(stat -c %s "$NFT_DOC")" -le "$NFT_MAX_BYTES" ] || refuse "the firewall document is larger than 8 MiB"
-  jq -e "$NFT_OURS" "$NFT_DOC" >/dev/null 2>&1 || refuse "the firewall document touches more than table inet gatehouse"
+  jq -e -s "$NFT_OURS" "$NFT_DOC" >/dev/null 2>&1 || refuse "the firewall document touches more than table inet gatehouse"
   if [ "$1" = check ]; then nft -c -j -f "$NFT_DOC"; else nft -j -f "$NFT_DOC"; fi
 }
 
