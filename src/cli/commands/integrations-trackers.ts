@@ -30,7 +30,7 @@ const keys = (value: string) =>
     .filter(Boolean);
 
 interface TrackerOptions {
-  url?: string;
+  baseUrl?: string;
   user?: string;
   keys?: string;
   secretFile?: string;
@@ -46,9 +46,9 @@ export function registerTrackers(integrations: Command): void {
       'after',
       `
 Examples:
-  gatehouse integrations trackers add jira-cloud --kind jira --url https://acme.atlassian.net \\
+  gatehouse integrations trackers add jira-cloud --kind jira --base-url https://acme.atlassian.net \\
       --user bot@acme.example --keys OPS,SEC --secret-file jira.token
-  gatehouse integrations trackers add snow --kind servicenow --url https://acme.service-now.com \\
+  gatehouse integrations trackers add snow --kind servicenow --base-url https://acme.service-now.com \\
       --user gatehouse.integration --secret-file - < snow.password
   gatehouse integrations trackers set-secret snow --secret-file snow.password
   gatehouse integrations trackers list`,
@@ -85,7 +85,7 @@ Examples:
     .command('add <name>')
     .description('Add a tracker; it owns the refs of its keys at once')
     .requiredOption('--kind <kind>', 'jira or servicenow')
-    .requiredOption('--url <url>', 'base URL, like https://acme.atlassian.net')
+    .requiredOption('--base-url <url>', 'base URL, like https://acme.atlassian.net')
     .option(
       '--user <user>',
       'Jira Cloud account email, or the ServiceNow user (omit for a Jira personal access token)',
@@ -98,7 +98,7 @@ Examples:
       const body = {
         name,
         kind: o.kind,
-        baseUrl: o.url,
+        baseUrl: o.baseUrl,
         ...(o.user !== undefined ? { username: o.user } : {}),
         ...(o.keys !== undefined ? { refKeys: keys(o.keys) } : {}),
         ...(o.apiVersion !== undefined ? { apiVersion: Number(o.apiVersion) } : {}),
@@ -113,7 +113,7 @@ Examples:
   trackers
     .command('update <name>')
     .description('Change the URL, user, keys or API version of a tracker')
-    .option('--url <url>', 'base URL')
+    .option('--base-url <url>', 'base URL')
     .option('--user <user>', 'account email or user')
     .option('--pat', 'Jira: the secret is a personal access token (clears the user)')
     .option('--keys <list>', 'project keys or prefixes, comma-separated (replaces the list)')
@@ -122,7 +122,7 @@ Examples:
     .action(async (name: string, o: TrackerOptions, command: Command) => {
       const ctx = contextFor(command);
       const body = {
-        ...(o.url !== undefined ? { baseUrl: o.url } : {}),
+        ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}),
         ...(o.user !== undefined ? { username: o.user } : o.pat ? { username: null } : {}),
         ...(o.keys !== undefined ? { refKeys: keys(o.keys) } : {}),
         ...(o.apiVersion !== undefined ? { apiVersion: Number(o.apiVersion) } : {}),
