@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrackerAdmin } from '../../src/modules/integrations/tracker-admin.service.js';
+import { manualClock, systemIds } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import {
@@ -98,6 +100,7 @@ describe('ticket trackers managed through the API', () => {
       .selectFrom('audit_events')
       .selectAll()
       .where('action', 'like', 'ticket-tracker.%')
+      .orderBy('seq')
       .execute();
 
   it('refuses bad input with 400 and non-admins with 403, changing nothing', async () => {
@@ -210,6 +213,44 @@ describe('ticket trackers managed through the API', () => {
     });
     expect(overlap.statusCode).toBe(409);
 
+    // the periodic poll reaches stored trackers: only their closed tickets, to whoever listens
+    const heard: string[] = [];
+    const unsubscribe = t.gh.trackers.tracker.onClosed!(async (_tx, ticket) => {
+      heard.push(`${ticket.tracker}:${ticket.id}`);
+      return Promise.resolve();
+    });
+    const ctx = { actor: { type: 'system' as const, id: null, name: 'jira-poll' } };
+    expect(await t.gh.trackers.tracker.pollClosed(t.gh.store, ['GHT-1', 'GHT-2', 'OTHER-1'], ctx)).toEqual([
+      'GHT-1',
+    ]);
+    unsubscribe();
+    expect(heard).toEqual(['jira:GHT-1']);
+
+    // another node on the same database sees the tracker once its copy is older than refreshMs
+    const clock = manualClock();
+    const other = createTrackerAdmin({
+      store: t.gh.store,
+      clock,
+      ids: systemIds(clock),
+      audit: t.gh.audit,
+      secrets: t.gh.secrets,
+      logger: createLogger({ level: 'silent' }),
+      refreshMs: 60_000,
+    });
+    await expectStatus(t, 201, 'POST', '/api/v1/integrations/trackers', {
+      body: { name: 'jira-late', kind: 'jira', baseUrl: jira.url, secret, refKeys: ['LATE'] },
+    });
+    expect(other.route.claim('LATE-1')).toBeNull(); // loads for the first time, in the background
+    for (let i = 0; i < 100 && other.route.claim('LATE-1') === null; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(other.route.claim('LATE-1')).toBe('LATE-1');
+    expect((await t.call('DELETE', '/api/v1/integrations/trackers/jira-late')).statusCode).toBe(204);
+    expect(other.route.claim('LATE-1')).toBe('LATE-1'); // a fresh copy is kept until refreshMs
+    clock.advance(60_000);
+    for (let i = 0; i < 100 && other.route.claim('LATE-1') !== null; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(other.route.claim('LATE-1')).toBeNull();
+
     const shown = await t.call('GET', '/api/v1/integrations/trackers/jira-cloud');
     const listed = await t.call('GET', '/api/v1/integrations/trackers');
     expect(shown.json()).toMatchObject({ refKeys: ['GHT'], apiVersion: 2, hasSecret: true });
@@ -223,6 +264,8 @@ describe('ticket trackers managed through the API', () => {
     expect(events.map((e) => e.action)).toEqual([
       'ticket-tracker.created',
       'ticket-tracker.updated',
+      'ticket-tracker.created',
+      'ticket-tracker.deleted',
       'ticket-tracker.deleted',
     ]);
     expect(events[1]).toMatchObject({ details: { name: 'jira-cloud', secretReplaced: true } });
