@@ -16,5 +16,6 @@ CREATE TABLE ticket_trackers (
   -- kind-specific options, e.g. {"apiVersion": 3} for Jira
   options        jsonb NOT NULL DEFAULT '{}',
   created_at     timestamptz NOT NULL,
-  updated_at     timestamptz NOT NULL
+  updated_at     timestamptz NOT NULL,
+  CHECK (kind = 'jira' OR username IS NOT NULL)
 );

@@ -148,6 +148,7 @@ export function createTrackerAdmin(deps: TrackerAdminDeps) {
 
   /** Two trackers of a kind may not both claim a key (which one owned OPS-42 would depend on names). */
   async function checkOverlap(tx: Executor, record: TrackerRecord): Promise<void> {
+    await trackerStore.lockKeys(tx);
     for (const other of await trackerStore.list(tx)) {
       if (other.id === record.id || other.kind !== record.kind) continue;
       const shared = record.refKeys.filter((k) => other.refKeys.includes(k));

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import { sql, type ColumnType } from 'kysely';
 import type { Executor } from '../../platform/db/store.js';
 
 /** SQL of the stored ticket trackers (migrations/0015_ticket_trackers.sql), added with `withTables`. */
@@ -108,6 +108,11 @@ export const trackerStore = {
       })
       .where('id', '=', t.id)
       .execute();
+  },
+
+  /** Serialises changes of the key lists (two trackers must not both take a key), reads still run. */
+  async lockKeys(tx: Executor): Promise<void> {
+    await sql`LOCK TABLE ticket_trackers IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
   },
 
   async remove(tx: Executor, id: string): Promise<void> {
