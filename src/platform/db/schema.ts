@@ -356,6 +356,7 @@ export interface NetworkRulesTable {
   description: string;
   owner: string;
   ticket: string | null;
+  version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
