@@ -283,6 +283,7 @@ describe('CC6.6 network changes', () => {
         undefined,
         'OPS-8',
       ),
+      ev('network.rule.updated', 4, ['network-rule', 'r1'], { rule: { kind: 'customer' } }),
       ev('network.drift-detected', 5, ['asset', 'a1'], { asset: 'web-1' }),
       ev('network.drift-corrected', 6, ['asset', 'a1'], { asset: 'web-1' }),
       ev('network.drift-detected', 7, ['asset', 'a2'], { asset: 'web-2' }),
@@ -291,9 +292,10 @@ describe('CC6.6 network changes', () => {
     expect(result.exceptions.map((e) => e.rule + ' ' + e.subject)).toEqual([
       `no-ticket network rule r2 (event ${events[1]!.seq})`,
       `failed-checks network rule r1 (event ${events[3]!.seq})`,
-      `drift-not-corrected drift on web-2 (event ${events[6]!.seq})`,
+      `no-ticket network rule r1 (event ${events[4]!.seq})`,
+      `drift-not-corrected drift on web-2 (event ${events[7]!.seq})`,
     ]);
-    expect(result.population).toHaveLength(5);
+    expect(result.population).toHaveLength(6);
   });
 });
 

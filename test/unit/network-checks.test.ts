@@ -86,6 +86,19 @@ describe('security checks', () => {
     expect(set.map((f) => f.check)).toEqual(['duplicate-rule']);
   });
 
+  it('every finding names the field a form shows it next to', () => {
+    const at = (r: Rule, others: Rule[] = []) =>
+      checkRule(r, { policy: defaultCheckPolicy, publicPorts: [], others }).map(
+        (f) => `${f.check}:${f.field}`,
+      );
+    expect(at(rule('0.0.0.0/0', '5432'))).toEqual(['admin-port-source:source', 'world-open-port:source']);
+    expect(at(rule('10.0.0.0/8', '8080'))).toEqual(['cidr-too-broad:source']);
+    expect(at(rule('192.0.2.0/24', '10000-12000'))).toEqual(['port-protocol-sanity:ports']);
+    const first = rule('192.0.2.0/24', '8000-8100');
+    expect(at(rule('192.0.2.0/24', '8000-8100'), [first])).toEqual(['duplicate-rule:rule']);
+    expect(at(rule('192.0.2.0/25', '8080'), [first])).toEqual(['shadowed-rule:rule']);
+  });
+
   it('property: whatever the port, a source other than jumpboxes never reaches an admin port unflagged', () => {
     const adminPorts = [22, 1433, 1521, 3306, 3389, 5432, 5985, 5986];
     fc.assert(

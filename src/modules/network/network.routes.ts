@@ -3,19 +3,23 @@ import type { FastifyRequest } from 'fastify';
 import { contextOf, principalOf } from '../../http/context.js';
 import { ForbiddenError } from '../../platform/errors.js';
 import type { RoutePlugin } from '../../http/types.js';
-import { findingResponse } from './network.schemas.js';
 import {
+  checkRuleBody,
+  checkRuleResponse,
   createRolloutBody,
   createRuleBody,
   deleteRuleQuery,
   fleetQuery,
   idParams,
+  findingResponse,
   importResponse,
+  planQuery,
   planResponse,
   rolloutResponse,
   ruleListQuery,
   ruleListResponse,
   ruleResponse,
+  updateRuleBody,
 } from './network.schemas.js';
 import type { NetworkService } from './network.service.js';
 
@@ -78,6 +82,23 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       async (request) => network.getRule(request.params.id),
     );
 
+    app.patch(
+      '/api/v1/network/rules/:id',
+      {
+        config: { permission: 'network:write' },
+        preHandler: platformOnly,
+        schema: {
+          tags,
+          summary:
+            'Edit a customer rule, from the version read (409 when it has changed since); checked like a new rule, ticket required',
+          params: idParams,
+          body: updateRuleBody,
+          response: { 200: ruleResponse },
+        },
+      },
+      async (request) => network.updateRule(contextOf(request), request.params.id, request.body),
+    );
+
     app.delete(
       '/api/v1/network/rules/:id',
       {
@@ -110,6 +131,22 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
       async () => ({ findings: network.checkSystemRules() }),
     );
 
+    app.post(
+      '/api/v1/network/checks',
+      {
+        config: { permission: 'network:read' },
+        preHandler: platformOnly,
+        schema: {
+          tags,
+          summary:
+            'Check a customer rule without saving it: every problem and check finding, each naming its field',
+          body: checkRuleBody,
+          response: { 200: checkRuleResponse },
+        },
+      },
+      async (request) => network.checkDraft(request.body),
+    );
+
     app.get(
       '/api/v1/network/plan',
       {
@@ -117,8 +154,8 @@ export function networkRoutes(deps: { network: NetworkService }): RoutePlugin {
         preHandler: platformOnly,
         schema: {
           tags,
-          summary: 'What an apply would change on each layer, and the brake’s verdict',
-          querystring: fleetQuery,
+          summary: 'What an apply would change on each layer of each asset, and the brake’s verdict',
+          querystring: planQuery,
           response: { 200: planResponse },
         },
       },

@@ -1,32 +1,73 @@
 import { z } from 'zod';
 import { slug, text } from '../../platform/validation.js';
-import { checkIds } from './domain/checks.js';
+import { checkIds, ruleFields as checkedFields } from './domain/checks.js';
 import { protocols, ruleKinds, scopeTypes } from './domain/rule.js';
 
 /** The network API's contract: request bodies and queries, and the answers. */
 export const scopeBody = z.object({ type: z.enum(scopeTypes), name: slug }).strict();
 
+const ruleFields = {
+  scope: scopeBody,
+  protocol: z.enum(protocols),
+  ports: z
+    .union([z.number().int(), z.string().max(11)])
+    .optional()
+    .describe('a port (443) or a range ("8000-8100"); absent for icmp'),
+  source: text(120)
+    .min(1)
+    .describe(
+      'a CIDR (192.0.2.0/24, 2001:db8::/48) or a group (jumpboxes, app-tier, customer:acme:frontends)',
+    ),
+  description: text(200).min(1, 'say why this opening exists'),
+  owner: text(80).min(1),
+};
+
 export const createRuleBody = z
   .object({
     customer: slug,
     environment: slug,
-    scope: scopeBody,
-    protocol: z.enum(protocols),
-    ports: z
-      .union([z.number().int(), z.string().max(11)])
-      .optional()
-      .describe('a port (443) or a range ("8000-8100"); absent for icmp'),
-    source: text(120)
-      .min(1)
-      .describe(
-        'a CIDR (192.0.2.0/24, 2001:db8::/48) or a group (jumpboxes, app-tier, customer:acme:frontends)',
-      ),
-    description: text(200).min(1, 'say why this opening exists'),
-    owner: text(80).min(1),
+    ...ruleFields,
     ticket: text(60).min(1).optional(),
   })
   .strict();
 export type CreateRuleInput = z.infer<typeof createRuleBody>;
+
+export const updateRuleBody = z
+  .object({
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .describe('the version the edit was made from: 409 when the rule has changed since'),
+    ticket: text(60).min(1).describe('the change ticket of this edit (it becomes the rule’s ticket)'),
+    scope: ruleFields.scope.optional(),
+    protocol: ruleFields.protocol.optional(),
+    ports: z
+      .union([z.number().int(), z.string().max(11), z.null()])
+      .optional()
+      .describe('a port or a range; null clears it (icmp)'),
+    source: ruleFields.source.optional(),
+    description: ruleFields.description.optional(),
+    owner: ruleFields.owner.optional(),
+  })
+  .strict();
+export type UpdateRuleInput = z.infer<typeof updateRuleBody>;
+
+export const checkRuleBody = z
+  .object({
+    customer: slug,
+    environment: slug,
+    ...ruleFields,
+    description: ruleFields.description.optional(),
+    owner: ruleFields.owner.optional(),
+    ticket: text(60).optional(),
+    rule: z
+      .uuid('must be a UUID')
+      .optional()
+      .describe('the rule being edited: it is checked as replaced by this one, not as its duplicate'),
+  })
+  .strict();
+export type CheckRuleInput = z.infer<typeof checkRuleBody>;
 
 export const deleteRuleQuery = z.object({ ticket: text(60).min(1).optional() }).strict();
 
@@ -42,8 +83,30 @@ export type RuleListQuery = z.infer<typeof ruleListQuery>;
 export const findingResponse = z.object({
   check: z.enum(checkIds),
   rule: z.string(),
+  field: z.enum(checkedFields).describe('the field the message is about; rule: the rule as a whole'),
   message: z.string(),
 });
+
+export const formFields = [
+  ...checkedFields,
+  'customer',
+  'environment',
+  'description',
+  'owner',
+  'ticket',
+] as const;
+
+export const checkRuleResponse = z.object({
+  ok: z.boolean().describe('true when the rule would be accepted'),
+  findings: z.array(
+    z.object({
+      check: z.enum([...checkIds, 'input']).describe('a security check, or input that cannot be read'),
+      field: z.enum(formFields).describe('the form field to show the message next to'),
+      message: z.string(),
+    }),
+  ),
+});
+export type CheckRuleView = z.infer<typeof checkRuleResponse>;
 
 export const ruleResponse = z.object({
   id: z.string(),
@@ -57,6 +120,8 @@ export const ruleResponse = z.object({
   ticket: z.string().nullable(),
   customer: z.string().nullable(),
   environment: z.string().nullable(),
+  version: z.number().int().nullable().describe('customer rules: send it back with an edit'),
+  updatedAt: z.date().nullable(),
 });
 export type RuleView = z.infer<typeof ruleResponse>;
 
@@ -77,6 +142,11 @@ export const fleetQuery = z
   })
   .strict();
 export type FleetQuery = z.infer<typeof fleetQuery>;
+
+export const planQuery = fleetQuery
+  .extend({ layer: z.enum(['cloud', 'host']).optional().describe('only this layer') })
+  .strict();
+export type PlanQuery = z.infer<typeof planQuery>;
 
 const planItem = z.object({
   action: z.enum(['add', 'remove', 'keep']),

@@ -56,6 +56,8 @@ export function createNetworkService(deps: NetworkServiceDeps) {
     listRules: rules.listRules,
     getRule: rules.getRule,
     createRule: rules.createRule,
+    updateRule: rules.updateRule,
+    checkDraft: rules.checkDraft,
     deleteRule: rules.deleteRule,
     checkSystemRules: rules.checkSystemRules,
     plan: async (filter: Parameters<typeof plans.plan>[0]) => {

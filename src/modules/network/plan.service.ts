@@ -5,7 +5,7 @@ import { compileAsset } from './domain/desired.js';
 import { brake, inSync, type BrakePolicy, type LayerPlan } from './domain/plan.js';
 import type { Rule } from './domain/rule.js';
 import { loadFleet, type Fleet, type FleetAsset, type FleetInventory } from './fleet.js';
-import type { FleetQuery, ImportView, LayerPlanView, PlanView } from './network.schemas.js';
+import type { FleetQuery, ImportView, LayerPlanView, PlanQuery, PlanView } from './network.schemas.js';
 
 /**
  * Reading the layers: plan (what an apply would change), drift (where a layer differs from the
@@ -80,11 +80,15 @@ export function createPlanService(deps: PlanServiceDeps) {
     return compileAsset(candidates(asset), asset, fleet.members, deps.groupSecurityGroups);
   };
 
-  async function planLayers(filter: FleetQuery): Promise<{ fleet: Fleet; layers: AssetLayerPlan[] }> {
-    const fleet = await loadFleet(deps.inventory, filter);
+  async function planLayers(filter: PlanQuery): Promise<{ fleet: Fleet; layers: AssetLayerPlan[] }> {
+    const { layer, ...where } = filter;
+    const fleet = await loadFleet(deps.inventory, where);
     const rules = await deps.rules.allRules();
     const work = fleet.assets.flatMap((asset) =>
-      deps.enforcers.forAsset(asset).map((enforcer) => ({ asset, enforcer })),
+      deps.enforcers
+        .forAsset(asset)
+        .filter((enforcer) => !layer || enforcer.layer === layer)
+        .map((enforcer) => ({ asset, enforcer })),
     );
     const layers = await mapLimit(work, deps.concurrency, async ({ asset, enforcer }) => {
       try {
@@ -97,7 +101,7 @@ export function createPlanService(deps: PlanServiceDeps) {
     return { fleet, layers };
   }
 
-  async function plan(filter: FleetQuery): Promise<PlanView & { entries: AssetLayerPlan[] }> {
+  async function plan(filter: PlanQuery): Promise<PlanView & { entries: AssetLayerPlan[] }> {
     const { fleet, layers } = await planLayers(filter);
     const plans = layers.flatMap((l) =>
       l.plan ? [{ ...l.plan, label: `${l.asset.name} ${l.enforcer.layer}` }] : [],
@@ -114,7 +118,7 @@ export function createPlanService(deps: PlanServiceDeps) {
     desiredFor,
     plan,
 
-    drift: async (filter: FleetQuery): Promise<PlanView> => {
+    drift: async (filter: PlanQuery): Promise<PlanView> => {
       const result = await plan(filter);
       return { assets: result.assets, brake: result.brake, layers: result.layers.filter((l) => !l.inSync) };
     },

@@ -6,6 +6,9 @@ export interface StoredRule extends Rule {
   customerId: string;
   environmentId: string;
   createdAt: Date;
+  updatedAt: Date;
+  /** 1 when created; each edit adds one */
+  version: number;
 }
 
 function selectRules(db: Executor) {
@@ -29,6 +32,8 @@ function selectRules(db: Executor) {
       'r.owner',
       'r.ticket',
       'r.created_at',
+      'r.updated_at',
+      'r.version',
     ]);
 }
 
@@ -52,6 +57,8 @@ function toRule(row: RuleRow): StoredRule {
     customerId: row.customer_id,
     environmentId: row.environment_id,
     createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 
@@ -72,10 +79,34 @@ export const ruleStore = {
         description: rule.description,
         owner: rule.owner,
         ticket: rule.ticket,
+        version: rule.version,
         created_at: rule.createdAt,
-        updated_at: rule.createdAt,
+        updated_at: rule.updatedAt,
       })
       .execute();
+  },
+
+  /** Writes an edit made from `fromVersion`; false when the rule has moved on (or is gone). */
+  updateRule: async (db: Executor, rule: StoredRule, fromVersion: number): Promise<boolean> => {
+    const result = await db
+      .updateTable('network_rules')
+      .set({
+        scope_type: rule.scope.type,
+        scope_name: rule.scope.name,
+        protocol: rule.protocol,
+        port_from: rule.ports?.from ?? null,
+        port_to: rule.ports?.to ?? null,
+        source: rule.source.type === 'cidr' ? rule.source.cidr : rule.source.group,
+        description: rule.description,
+        owner: rule.owner,
+        ticket: rule.ticket,
+        version: rule.version,
+        updated_at: rule.updatedAt,
+      })
+      .where('id', '=', rule.id)
+      .where('version', '=', fromVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   },
 
   ruleById: async (db: Executor, id: string): Promise<StoredRule | undefined> => {

@@ -1,25 +1,27 @@
 import type { Clock, Ids } from '../../platform/clock.js';
-import type { Store } from '../../platform/db/store.js';
-import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import type { Executor, Store } from '../../platform/db/store.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import type { AuditAppender, RequestContext } from '../audit/audit.types.js';
 import type { InventoryService } from '../inventory/inventory.service.js';
 import { checkRule, checkRuleSet, type CheckPolicy, type Finding } from './domain/checks.js';
-import {
-  describeRule,
-  formatPorts,
-  formatSource,
-  parsePorts,
-  parseSource,
-  type Rule,
-} from './domain/rule.js';
+import { describeRule, formatPorts, formatSource, type Rule } from './domain/rule.js';
 import type { SystemRuleSet } from './domain/system-rules.js';
-import { groupExists, loadFleet, type Fleet, type FleetInventory } from './fleet.js';
-import type { CreateRuleInput, RuleListQuery, RuleView } from './network.schemas.js';
+import { loadFleet, type Fleet, type FleetInventory } from './fleet.js';
+import type {
+  CheckRuleInput,
+  CheckRuleView,
+  CreateRuleInput,
+  RuleListQuery,
+  RuleView,
+  UpdateRuleInput,
+} from './network.schemas.js';
+import { describeProblems, readRuleDraft, type InputProblem, type RuleDraft } from './rule-input.js';
 import { ruleStore, type StoredRule } from './rule.store.js';
 
 /**
  * Customer rules (through the API, checked and audited) and system rules (from the repository's
  * files, checked and reported). A customer rule with any finding is refused with the check's id.
+ * Edits name the version they were made from, so two editors never overwrite each other unseen.
  */
 export interface RulesServiceDeps {
   store: Pick<Store, 'db'>;
@@ -31,7 +33,7 @@ export interface RulesServiceDeps {
   checkPolicy: CheckPolicy;
 }
 
-export function toRuleView(rule: Rule): RuleView {
+export function toRuleView(rule: Rule & { version?: number; updatedAt?: Date }): RuleView {
   return {
     id: rule.id,
     kind: rule.kind,
@@ -44,7 +46,22 @@ export function toRuleView(rule: Rule): RuleView {
     ticket: rule.ticket,
     customer: rule.customer,
     environment: rule.environment,
+    version: rule.version ?? null,
+    updatedAt: rule.updatedAt ?? null,
   };
+}
+
+const editable = ['scope', 'protocol', 'ports', 'source', 'description', 'owner', 'ticket'] as const;
+
+/** The fields an edit changed, by the values a person reads. */
+function changedFields(before: RuleView, after: RuleView): string[] {
+  return editable.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+}
+
+function refusal(problems: readonly InputProblem[]): ValidationError {
+  return new ValidationError(describeProblems(problems), {
+    details: { field: problems[0]?.field, problems },
+  });
 }
 
 export function createRulesService(deps: RulesServiceDeps) {
@@ -67,66 +84,40 @@ export function createRulesService(deps: RulesServiceDeps) {
     return (lists[0] ?? []).filter((p) => lists.every((l) => l.includes(p)));
   }
 
-  async function parseInput(input: CreateRuleInput, fleet: Fleet): Promise<Omit<Rule, 'id'>> {
-    const source = parseSource(input.source);
-    if ('error' in source)
-      throw new ValidationError(`source: ${source.error}`, { details: { field: 'source' } });
-    if (source.type === 'group' && !groupExists(fleet, source.group)) {
-      throw new ValidationError(
-        `source: no dynamic group '${source.group}': use jumpboxes, an asset group, or customer:<customer>:<asset group>`,
-        { details: { field: 'source' } },
-      );
-    }
-    let ports = null;
-    if (input.protocol === 'icmp') {
-      if (input.ports !== undefined)
-        throw new ValidationError('ports: icmp has no ports; leave them out', {
-          details: { field: 'ports' },
-        });
-    } else {
-      ports = input.ports === undefined ? undefined : parsePorts(input.ports);
-      if (!ports) {
-        throw new ValidationError(
-          `ports: ${input.protocol} needs a port or range within 1-65535, like 443 or 8000-8100`,
-          {
-            details: { field: 'ports' },
-          },
-        );
+  async function environmentOf(customer: string, environment: string) {
+    return deps.inventory.getEnvironment(customer, environment).catch((error: unknown) => {
+      if (error instanceof NotFoundError) {
+        throw refusal([
+          { field: 'environment', message: `there is no environment ${customer}/${environment}` },
+        ]);
       }
-    }
-    const { scope } = input;
-    if (scope.type === 'machine-type') {
-      await deps.inventory.getMachineType(scope.name).catch((error: unknown) => {
-        if (error instanceof NotFoundError)
-          throw new ValidationError(`scope: there is no machine type named '${scope.name}'`, {
-            details: { field: 'scope' },
-          });
-        throw error;
-      });
-    } else if (scope.type === 'asset-group' && !fleet.assetGroups.has(scope.name)) {
-      throw new ValidationError(`scope: there is no asset group named '${scope.name}'`, {
-        details: { field: 'scope' },
-      });
-    } else if (scope.type === 'asset' && !fleet.assets.some((a) => a.name === scope.name)) {
-      throw new ValidationError(
-        `scope: ${input.customer}/${input.environment} has no asset named '${scope.name}'`,
-        {
-          details: { field: 'scope' },
-        },
-      );
-    }
-    return {
-      kind: 'customer',
-      scope,
-      protocol: input.protocol,
-      ports,
-      source,
-      description: input.description,
-      owner: input.owner,
-      ticket: input.ticket ?? null,
-      customer: input.customer,
-      environment: input.environment,
-    };
+      throw error;
+    });
+  }
+
+  /** The fleet of an environment and the draft read against it; input problems refuse it. */
+  async function readOrRefuse(customer: string, environment: string, draft: RuleDraft) {
+    const fleet = await loadFleet(deps.inventory, { customer, environment });
+    const read = await readRuleDraft(draft, { customer, environment, fleet }, deps.inventory);
+    if (!read.value) throw refusal(read.problems);
+    return { fleet, parsed: read.value };
+  }
+
+  /** The security checks of a rule against the system rules and its environment's other rules. */
+  async function findingsFor(executor: Executor, rule: Rule, fleet: Fleet): Promise<Finding[]> {
+    const others = [
+      ...systemRules,
+      ...(await ruleStore.listRules(executor, { customer: rule.customer!, environment: rule.environment! })),
+    ];
+    return checkRule(rule, { policy: deps.checkPolicy, publicPorts: publicPortsFor(rule, fleet), others });
+  }
+
+  function refuseFindings(findings: readonly Finding[]): void {
+    if (findings.length === 0) return;
+    throw new ValidationError(
+      `Refused by ${findings.map((f) => `check ${f.check}: ${f.message}`).join('; ')}`,
+      { details: { check: findings[0]?.check, field: findings[0]?.field, findings } },
+    );
   }
 
   return {
@@ -157,48 +148,27 @@ export function createRulesService(deps: RulesServiceDeps) {
     },
 
     createRule: async (ctx: RequestContext, input: CreateRuleInput): Promise<RuleView> => {
-      const environment = await deps.inventory
-        .getEnvironment(input.customer, input.environment)
-        .catch((error: unknown) => {
-          if (error instanceof NotFoundError) {
-            throw new ValidationError(
-              `customer/environment: there is no environment ${input.customer}/${input.environment}`,
-              {
-                details: { field: 'environment' },
-              },
-            );
-          }
-          throw error;
-        });
-      const fleet = await loadFleet(deps.inventory, {
-        customer: input.customer,
-        environment: input.environment,
-      });
-      const parsed = await parseInput(input, fleet);
+      const environment = await environmentOf(input.customer, input.environment);
+      const { fleet, parsed } = await readOrRefuse(input.customer, input.environment, input);
       return db.transaction().execute(async (tx) => {
         await ruleStore.lockEnvironment(tx, environment.id);
-        const others = [
-          ...systemRules,
-          ...(await ruleStore.listRules(tx, { customer: input.customer, environment: input.environment })),
-        ];
+        const at = deps.clock.now();
         const rule: StoredRule = {
           ...parsed,
+          kind: 'customer',
+          description: input.description,
+          owner: input.owner,
+          ticket: input.ticket ?? null,
+          customer: input.customer,
+          environment: input.environment,
           id: deps.ids.uuid(),
           customerId: environment.customerId,
           environmentId: environment.id,
-          createdAt: deps.clock.now(),
+          createdAt: at,
+          updatedAt: at,
+          version: 1,
         };
-        const findings = checkRule(rule, {
-          policy: deps.checkPolicy,
-          publicPorts: publicPortsFor(rule, fleet),
-          others,
-        });
-        if (findings.length > 0) {
-          throw new ValidationError(
-            `Refused by ${findings.map((f) => `check ${f.check}: ${f.message}`).join('; ')}`,
-            { details: { check: findings[0]?.check, findings } },
-          );
-        }
+        refuseFindings(await findingsFor(tx, rule, fleet));
         await ruleStore.insertRule(tx, rule);
         await deps.audit.append(tx, {
           ...ctx,
@@ -209,6 +179,108 @@ export function createRulesService(deps: RulesServiceDeps) {
         });
         return toRuleView(rule);
       });
+    },
+
+    /**
+     * An edit of a customer rule, made from the version the editor read: the same reading and checks
+     * as a new rule, against the environment's other rules; audited with the rule before and after.
+     */
+    updateRule: async (ctx: RequestContext, id: string, input: UpdateRuleInput): Promise<RuleView> => {
+      const current = await ruleStore.ruleById(db, id);
+      if (!current) throw new NotFoundError('Network rule', id);
+      const protocol = input.protocol ?? current.protocol;
+      const keptPorts = protocol === 'icmp' || !current.ports ? undefined : formatPorts(current.ports);
+      const draft: RuleDraft = {
+        scope: input.scope ?? current.scope,
+        protocol,
+        ports: input.ports === undefined ? keptPorts : (input.ports ?? undefined),
+        source: input.source ?? formatSource(current.source),
+      };
+      const where = { customer: current.customer!, environment: current.environment! };
+      const { fleet, parsed } = await readOrRefuse(where.customer, where.environment, draft);
+      return db.transaction().execute(async (tx) => {
+        await ruleStore.lockEnvironment(tx, current.environmentId);
+        const before = await ruleStore.ruleById(tx, id);
+        if (!before) throw new NotFoundError('Network rule', id);
+        if (before.version !== input.version) {
+          throw new ConflictError(
+            `Rule ${id} has changed since version ${input.version} (it is at version ${before.version}): reload it, then make the edit again`,
+            { details: { current: toRuleView(before) } },
+          );
+        }
+        const rule: StoredRule = {
+          ...before,
+          ...parsed,
+          description: input.description ?? before.description,
+          owner: input.owner ?? before.owner,
+          ticket: input.ticket,
+          version: before.version + 1,
+          updatedAt: deps.clock.now(),
+        };
+        const [was, now] = [toRuleView(before), toRuleView(rule)];
+        const changes = changedFields(was, now);
+        if (changes.length === 0) return was;
+        refuseFindings(await findingsFor(tx, rule, fleet));
+        if (!(await ruleStore.updateRule(tx, rule, before.version))) {
+          throw new ConflictError(`Rule ${id} changed while it was being edited: reload it and try again`);
+        }
+        await deps.audit.append(tx, {
+          ...ctx,
+          action: 'network.rule.updated',
+          target: { type: 'network-rule', id },
+          ticket: input.ticket,
+          details: {
+            rule: now,
+            before: was,
+            changes,
+            summary: describeRule(rule),
+            summaryBefore: describeRule(before),
+          },
+        });
+        return now;
+      });
+    },
+
+    /**
+     * Everything that would refuse a rule, without saving it: input that cannot be read and the
+     * security checks' findings, each naming the form field it is about. With `rule`, the draft is
+     * checked as that rule's replacement.
+     */
+    checkDraft: async (input: CheckRuleInput): Promise<CheckRuleView> => {
+      const problems: CheckRuleView['findings'] = [];
+      const known = await deps.inventory.getEnvironment(input.customer, input.environment).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof NotFoundError) return false;
+          throw error;
+        },
+      );
+      if (!known) {
+        const message = `there is no environment ${input.customer}/${input.environment}`;
+        return { ok: false, findings: [{ check: 'input', field: 'environment', message }] };
+      }
+      const fleet = await loadFleet(deps.inventory, {
+        customer: input.customer,
+        environment: input.environment,
+      });
+      const read = await readRuleDraft(input, { ...input, fleet }, deps.inventory);
+      if (!read.value) {
+        problems.push(...read.problems.map((p) => ({ check: 'input' as const, ...p })));
+        return { ok: false, findings: problems };
+      }
+      const draft: Rule = {
+        ...read.value,
+        id: input.rule ?? 'draft',
+        kind: 'customer',
+        description: input.description ?? '',
+        owner: input.owner ?? '',
+        ticket: input.ticket ?? null,
+        customer: input.customer,
+        environment: input.environment,
+      };
+      const findings = await findingsFor(db, draft, fleet);
+      problems.push(...findings.map((f) => ({ check: f.check, field: f.field, message: f.message })));
+      return { ok: problems.length === 0, findings: problems };
     },
 
     deleteRule: async (ctx: RequestContext, id: string, ticket?: string): Promise<void> => {

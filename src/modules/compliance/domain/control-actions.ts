@@ -1,8 +1,7 @@
 /**
  * The one table of which audit event actions each automated control reads. The controls are computed
- * from the audit log only, so evidence is exactly what the hash chain proves. Network (CC6.6) and
- * hardening (CC7.1, CC8.1) actions are named here ahead of their modules: if the names they emit
- * differ, this table is the only thing to change.
+ * from the audit log only, so evidence is exactly what the hash chain proves. If the names a module
+ * emits change, this table is the only thing to change.
  */
 
 export const automatedTestIds = [
@@ -35,7 +34,10 @@ export const controlActions = {
   },
   /** CC6.6: customer network rule changes carry a ticket and passed the checks; drift is found and corrected. */
   'network-changes': {
-    /** Customer rules only (`details.rule.kind`); a change refused by the checks is never recorded. */
+    /**
+     * Customer rules only (`details.rule.kind`); a change refused by the checks is never recorded.
+     * `network.rule.updated` is an edit: `details.before` and `details.rule` hold the rule before and after.
+     */
     ruleChanges: ['network.rule.created', 'network.rule.updated', 'network.rule.deleted'],
     driftDetected: ['network.drift-detected'],
     driftCorrected: ['network.drift-corrected'],

@@ -47,9 +47,25 @@ export const defaultCheckPolicy: CheckPolicy = {
   maxPortSpan: 1024,
 };
 
+/** The part of a rule a person edits to fix a finding: where a form shows the check's message. */
+export const ruleFields = ['scope', 'protocol', 'ports', 'source', 'rule'] as const;
+export type RuleField = (typeof ruleFields)[number];
+
+/** `rule`: the finding is about the rule as a whole (a duplicate or a shadow of another rule). */
+export const checkField: Record<CheckId, RuleField> = {
+  'admin-port-source': 'source',
+  'world-open-port': 'source',
+  'cidr-too-broad': 'source',
+  'port-protocol-sanity': 'ports',
+  'duplicate-rule': 'rule',
+  'shadowed-rule': 'rule',
+};
+
 export interface Finding {
   check: CheckId;
   rule: string;
+  /** the field the message is about */
+  field: RuleField;
   message: string;
 }
 
@@ -175,7 +191,7 @@ const checks: Record<CheckId, Check> = {
 export function checkRule(rule: Rule, context: CheckContext): Finding[] {
   return checkIds.flatMap((id) => {
     const message = checks[id](rule, context);
-    return message === undefined ? [] : [{ check: id, rule: rule.id, message }];
+    return message === undefined ? [] : [{ check: id, rule: rule.id, field: checkField[id], message }];
   });
 }
 
