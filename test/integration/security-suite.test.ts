@@ -296,5 +296,10 @@ describe('security suite over every route', () => {
       body: { asset: objectsOfA.ref, level: 'read-only', duration: '1h', reason: 'not mine' },
     });
     expect(ask.statusCode).toBe(404);
+    const preview = await t.call('POST', '/api/v1/access/requests/preview', {
+      token: scoped,
+      body: { asset: objectsOfA.ref, level: 'read-only', duration: '1h' },
+    });
+    expect(preview.statusCode).toBe(404);
   });
 });

@@ -14,6 +14,8 @@ import {
   policySetBody,
   policySetResponse,
   policySummaryResponse,
+  previewRequestBody,
+  previewResponse,
   requestListQuery,
   requestResponse,
   reviewBody,
@@ -48,6 +50,21 @@ export function accessRoutes(deps: { access: AccessService }): RoutePlugin {
         reply
           .code(201)
           .send(await access.createRequest(contextOf(request), principalOf(request), request.body)),
+    );
+
+    app.post(
+      '/api/v1/access/requests/preview',
+      {
+        config: { permission: 'access:request' },
+        schema: {
+          tags,
+          summary:
+            'What the policies would decide for a request, before it is made: allowed or why not, maximum duration, approvals, auto-approval, break-glass (changes nothing)',
+          body: previewRequestBody,
+          response: { 200: previewResponse },
+        },
+      },
+      async (request) => access.previewRequest(principalOf(request), request.body),
     );
 
     app.get(

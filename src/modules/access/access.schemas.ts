@@ -35,6 +35,11 @@ export const createRequestBody = z
   .strict();
 export type CreateRequestInput = z.output<typeof createRequestBody>;
 
+export const previewRequestBody = createRequestBody.extend({
+  reason: text(1000).optional().describe('Optional here: the preview does not judge the reason'),
+});
+export type PreviewRequestInput = z.output<typeof previewRequestBody>;
+
 export const reviewBody = z
   .object({ comment: text(1000).default('').describe('Required to deny: the requester sees it') })
   .strict();
@@ -100,7 +105,14 @@ export const extensionListQuery = z
 export type ExtensionListQuery = z.output<typeof extensionListQuery>;
 
 export const grantListQuery = z
-  .object({ ...pageQuery, status: z.enum(grantStatuses).optional(), asset: ref.optional() })
+  .object({
+    ...pageQuery,
+    status: z.enum(grantStatuses).optional(),
+    asset: ref.optional(),
+    holder: uuid
+      .optional()
+      .describe('Only grants held by this operator (their id): reviewers and admins, or yourself'),
+  })
   .strict();
 export type GrantListQuery = z.output<typeof grantListQuery>;
 
@@ -112,6 +124,18 @@ export const policySetBody = z
   .strict();
 
 // ---- responses ---------------------------------------------------------------------------------
+
+const engineName = z.enum(['postgres', 'mysql', 'mariadb', 'linux-ssh']);
+
+export const endpointResponse = z.object({
+  engine: engineName,
+  host: z.string(),
+  port: z.number(),
+  database: z.string().nullable(),
+  username: z.string(),
+});
+
+export type EndpointView = z.infer<typeof endpointResponse>;
 
 export const grantResponse = z.object({
   id: z.string(),
@@ -135,6 +159,9 @@ export const grantResponse = z.object({
   revocationFailed: z.boolean(),
   endedAt: z.date().nullable(),
   connection: z.string().nullable().describe('How to connect while the grant is active (no password)'),
+  endpoint: endpointResponse
+    .nullable()
+    .describe('What the connection line is made of, while the grant is active (no password)'),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
@@ -220,6 +247,8 @@ export type ExtensionView = z.infer<typeof extensionResponse>;
 export const credentialResponse = z.object({
   grantId: z.string(),
   account: z.string(),
+  username: z.string().describe('The account name, to log in with'),
+  engine: engineName,
   password: z.string().describe('Shown this once; it is not kept in a readable form anywhere'),
   host: z.string(),
   port: z.number(),
@@ -255,6 +284,49 @@ export const policySummaryResponse = z.object({
   autoApprove: z.boolean(),
   breakGlass: z.boolean(),
 });
+
+const refusalResponse = z.object({ code: z.string(), message: z.string() });
+
+export const previewResponse = z.object({
+  outcome: z.enum(['refused', 'auto-approved', 'needs-approval', 'break-glass']),
+  allowed: z.boolean().describe('Whether a request with exactly these fields would be accepted'),
+  policy: z.string().nullable().describe('The governing policy; null when none applies'),
+  policyVersion: z.number(),
+  applicable: z.array(z.string()),
+  reasons: z.array(refusalResponse).describe('Why not, every reason at once; empty when allowed'),
+  maxDuration: z.string().nullable(),
+  maxDurationMs: z.number().nullable(),
+  approvals: z
+    .object({
+      quorum: z.number(),
+      approverGroups: z.array(z.string()),
+      requiredGroups: z.array(z.string()),
+      reviewWindow: z.string(),
+    })
+    .nullable(),
+  autoApproved: z.boolean(),
+  autoApprovalRules: z.array(
+    z.object({
+      levels: z.array(permissionLevel),
+      tiers: z.array(z.string()).nullable(),
+      maxDuration: z.string(),
+      requireTicket: z.boolean(),
+      fileTransfer: z.boolean(),
+    }),
+  ),
+  ticket: z.enum(['required', 'optional']).nullable(),
+  fileTransferAllowed: z.boolean().nullable(),
+  clockStart: z
+    .object({ mode: z.enum(['at-approval', 'at-first-reveal']), claimWindow: z.string().optional() })
+    .nullable(),
+  breakGlass: z.object({
+    available: z.boolean(),
+    maxDuration: z.string().nullable(),
+    requireTicket: z.boolean().nullable(),
+    reasons: z.array(refusalResponse),
+  }),
+});
+export type PreviewView = z.infer<typeof previewResponse>;
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -9,10 +9,10 @@ import type { CredentialView, GrantListQuery, GrantView } from './access.schemas
 import { requestStore } from './access.store.js';
 import { seesAll, type AccessRequestRecord, type Caller, type GrantRecord } from './access.types.js';
 import { grantStore } from './grant.store.js';
-import { connectionLine, databaseOf, endpointOf, provisionable, type AccessInventory } from './targets.js';
+import { connectionLine, provisionable, type AccessInventory } from './targets.js';
 import { grantRefusal } from './refusals.js';
 import { lockGrant, passwordContext, type Transitions } from './transitions.js';
-import type { Presenter } from './views.js';
+import { endpointView, type Presenter } from './views.js';
 
 /**
  * Grants as their holder and admins act on them: show, reveal the credential once, revoke early; and
@@ -50,9 +50,14 @@ export function createGrantService(deps: GrantServiceDeps) {
   return {
     async listGrants(caller: Caller, query: GrantListQuery) {
       const own = query.mine === true || !seesAll(caller);
+      if (!seesAll(caller) && query.holder !== undefined && query.holder !== caller.operatorId) {
+        throw new ForbiddenError(
+          "Only reviewers and admins see other operators' grants; leave holder out to see your own",
+        );
+      }
       const assetId = query.asset ? (await deps.inventory.getAsset(query.asset)).id : undefined;
       const rows = await grantStore.list(db, {
-        holderId: own ? caller.operatorId : undefined,
+        holderId: own ? caller.operatorId : query.holder,
         status: query.status,
         assetId,
         before: query.cursor,
@@ -112,8 +117,7 @@ export function createGrantService(deps: GrantServiceDeps) {
           grantId: grant.id,
           account: grant.accountName,
           password,
-          ...endpointOf(asset),
-          database: asset.engine === 'linux-ssh' ? null : (databaseOf(asset) ?? null),
+          ...endpointView(asset, grant.accountName),
           connection: connectionLine(asset, grant.accountName),
           notAfter: result.grant.state.lease.notAfter,
           revealedAt: result.grant.state.revealedAt ?? clock.now(),

@@ -4,16 +4,23 @@ import type { Store, Tx } from '../../platform/db/store.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { systemActor, type RequestContext } from '../audit/audit.types.js';
 import { evaluateRequest, type AccessRequestInput, type PolicyDecision } from './domain/policy.js';
+import { previewRequest } from './domain/preview.js';
 import { openRequest } from './domain/request-machine.js';
 import { requestStore } from './access.store.js';
-import type { CreateRequestInput, RequestListQuery, RequestView } from './access.schemas.js';
+import type {
+  CreateRequestInput,
+  PreviewRequestInput,
+  PreviewView,
+  RequestListQuery,
+  RequestView,
+} from './access.schemas.js';
 import { seesAll, type AccessRequestRecord, type Caller } from './access.types.js';
 import type { AccessTickets } from './tickets.js';
 import type { PolicyService } from './policy.service.js';
 import { accessTargetOf, accountTargetOf, provisionable, type AccessInventory } from './targets.js';
 import { requestRefusal } from './refusals.js';
 import type { Transitions } from './transitions.js';
-import type { Presenter } from './views.js';
+import { previewView, type Presenter } from './views.js';
 
 /**
  * Access requests: created through the policy, reviewed by others, cancelled by the requester or an
@@ -87,29 +94,42 @@ export function createRequestService(deps: RequestServiceDeps) {
     return deps.present.request(request);
   }
 
+  /** What the policy is given for a request: the asset, its ticket, the policies in force, now. */
+  async function facts(caller: Caller, input: CreateRequestInput | PreviewRequestInput) {
+    const asset = provisionable(await deps.inventory.getAsset(input.asset));
+    const target = await accessTargetOf(deps.inventory, asset);
+    const ticket = input.ticket ? await deps.tickets.lookup(input.ticket) : null;
+    // the tracker's canonical ref is what is stored and audited
+    const ticketRef = ticket?.id ?? input.ticket ?? null;
+    const now = clock.now();
+    const { version, policies } = await deps.policies.current();
+    const asked: AccessRequestInput = {
+      requester: { id: caller.operatorId, username: caller.username, groups: caller.groups },
+      asset: target,
+      level: input.level,
+      durationMs: input.duration,
+      // a preview leaves the reason to the form: it stands in for one so the rest is judged
+      reason: input.reason ?? 'preview',
+      ticketId: ticketRef,
+      fileTransfer: input.fileTransfer,
+      breakGlass: input.breakGlass,
+    };
+    return { asset, ticket, ticketRef, now, version, policies, asked };
+  }
+
   return {
+    /** What the policies would decide for this request, changing nothing (no audit: a read). */
+    async previewRequest(caller: Caller, input: PreviewRequestInput): Promise<PreviewView> {
+      const { ticket, now, version, policies, asked } = await facts(caller, input);
+      return previewView(previewRequest(policies, asked, { now, ticket }), version);
+    },
+
     async createRequest(
       ctx: RequestContext,
       caller: Caller,
       input: CreateRequestInput,
     ): Promise<RequestView> {
-      const asset = provisionable(await deps.inventory.getAsset(input.asset));
-      const target = await accessTargetOf(deps.inventory, asset);
-      const ticket = input.ticket ? await deps.tickets.lookup(input.ticket) : null;
-      // the tracker's canonical ref is what is stored and audited
-      const ticketRef = ticket?.id ?? input.ticket ?? null;
-      const now = clock.now();
-      const { version, policies } = await deps.policies.current();
-      const asked: AccessRequestInput = {
-        requester: { id: caller.operatorId, username: caller.username, groups: caller.groups },
-        asset: target,
-        level: input.level,
-        durationMs: input.duration,
-        reason: input.reason,
-        ticketId: ticketRef,
-        fileTransfer: input.fileTransfer,
-        breakGlass: input.breakGlass,
-      };
+      const { asset, ticket, ticketRef, now, version, policies, asked } = await facts(caller, input);
       const decision = evaluateRequest(policies, asked, { now, ticket });
       if (decision.outcome === 'refused') throw policyRefusal(decision);
       const opened = openRequest(decision, caller.operatorId, now);

@@ -2,11 +2,22 @@ import type { Asset } from '../inventory/inventory.schemas.js';
 import { formatDuration } from './domain/duration.js';
 import { extensionTally } from './domain/extension-machine.js';
 import { tallyOf } from './domain/request-machine.js';
-import type { ExtensionView, GrantView, RequestView } from './access.schemas.js';
+import type { PolicyPreview } from './domain/preview.js';
+import type { EndpointView, ExtensionView, GrantView, PreviewView, RequestView } from './access.schemas.js';
 import type { AccessRequestRecord, ExtensionRecord, GrantRecord } from './access.types.js';
-import { connectionLine, provisionable } from './targets.js';
+import { connectionLine, databaseOf, endpointOf, provisionable, type ProvisionableAsset } from './targets.js';
 
 /** Records as the API shows them: names next to ids, no sealed secret, the connection line while usable. */
+
+/** Where an account on the asset connects: engine, host, port, database, and the account's name. */
+export function endpointView(asset: ProvisionableAsset, account: string): EndpointView {
+  return {
+    engine: asset.engine,
+    ...endpointOf(asset),
+    database: asset.engine === 'linux-ssh' ? null : (databaseOf(asset) ?? null),
+    username: account,
+  };
+}
 
 export function grantView(
   grant: GrantRecord,
@@ -37,6 +48,7 @@ export function grantView(
     revocationFailed: grant.revocationFailed,
     endedAt: s.endedAt,
     connection: usable ? connectionLine(provisionable(asset), grant.accountName) : null,
+    endpoint: usable ? endpointView(provisionable(asset), grant.accountName) : null,
     createdAt: grant.createdAt,
     updatedAt: grant.updatedAt,
   };
@@ -125,6 +137,38 @@ export function extensionView(extension: ExtensionRecord, grant: GrantView): Ext
     createdAt: extension.createdAt,
     updatedAt: extension.updatedAt,
     grant,
+  };
+}
+
+const durationOrNull = (ms: number | null) => (ms === null ? null : formatDuration(ms));
+
+export function previewView(preview: PolicyPreview, policyVersion: number): PreviewView {
+  const { approvals, clockStart, breakGlass } = preview;
+  return {
+    ...preview,
+    policyVersion,
+    maxDuration: durationOrNull(preview.maxDurationMs),
+    approvals: approvals && {
+      quorum: approvals.quorum,
+      approverGroups: [...approvals.approverGroups],
+      requiredGroups: [...approvals.requiredGroups],
+      reviewWindow: formatDuration(approvals.reviewWindowMs),
+    },
+    autoApprovalRules: preview.autoApprovalRules.map(({ maxDurationMs, ...rule }) => ({
+      ...rule,
+      maxDuration: formatDuration(maxDurationMs),
+    })),
+    clockStart:
+      clockStart &&
+      (clockStart.mode === 'at-first-reveal'
+        ? { mode: clockStart.mode, claimWindow: formatDuration(clockStart.claimWindow) }
+        : { mode: clockStart.mode }),
+    breakGlass: {
+      available: breakGlass.available,
+      maxDuration: durationOrNull(breakGlass.maxDurationMs),
+      requireTicket: breakGlass.requireTicket,
+      reasons: breakGlass.reasons,
+    },
   };
 }
 
