@@ -79,9 +79,11 @@ export const configSchema = z
       .object({
         checkpointEvery: positiveInt.default(1000),
         checkpointMinutes: positiveInt.default(10),
+        /** Backstop between background sealer turns; appends wake it at once (decision 0015). */
+        sealIntervalMs: positiveInt.default(1000),
       })
       .strict()
-      .default({ checkpointEvery: 1000, checkpointMinutes: 10 }),
+      .default({ checkpointEvery: 1000, checkpointMinutes: 10, sealIntervalMs: 1000 }),
     compliance: z
       .object({
         removalToleranceMinutes: positiveInt.default(5),
@@ -228,6 +230,7 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_OIDC_REQUIRE_MFA: 'auth.oidc.requireMfa',
   GATEHOUSE_AUDIT_CHECKPOINT_EVERY: 'audit.checkpointEvery',
   GATEHOUSE_AUDIT_CHECKPOINT_MINUTES: 'audit.checkpointMinutes',
+  GATEHOUSE_AUDIT_SEAL_INTERVAL_MS: 'audit.sealIntervalMs',
   GATEHOUSE_COMPLIANCE_REMOVAL_TOLERANCE_MINUTES: 'compliance.removalToleranceMinutes',
   GATEHOUSE_COMPLIANCE_SCAN_FREQUENCY_HOURS: 'compliance.scanFrequencyHours',
   GATEHOUSE_JOBS_ENABLED: 'jobs.enabled',

@@ -7,7 +7,7 @@ import type { Executor, Store, Tx } from '../../platform/db/store.js';
 import { IntegrityError, ValidationError } from '../../platform/errors.js';
 import { pageOf } from '../../platform/paging.js';
 import { auditStore, type AuditSearchFilters } from './audit.store.js';
-import type { AuditAppender, AuditEvent, AuditEventInput } from './audit.types.js';
+import type { AppendedEvent, AuditAppender, AuditEvent, AuditEventInput } from './audit.types.js';
 import {
   checkpointPayload,
   createChainVerifier,
@@ -32,6 +32,8 @@ const SECRET_KEYS = new Set([
   'masterkey',
 ]);
 const VERIFY_PAGE = 5000;
+/** Events sealed per UPDATE (4 parameters each). */
+const SEAL_BATCH = 1000;
 
 function assertNoSecrets(value: unknown, path: string): void {
   if (value === null || typeof value !== 'object') return;
@@ -95,43 +97,83 @@ export function createAuditLog(deps: AuditLogDeps) {
     return { ...unsigned, signature: deps.signer.sign(checkpointPayload(unsigned)) };
   }
 
-  async function appendMany(tx: Tx, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
+  const appendListeners = new Set<() => void>();
+
+  /**
+   * Writes the events, unsealed, in the caller's transaction: no lock, so audited transactions no
+   * longer queue behind each other until commit. The sealer chains them once they are committed.
+   */
+  async function appendMany(tx: Tx, inputs: AuditEventInput[]): Promise<AppendedEvent[]> {
     if (inputs.length === 0) return [];
     inputs.forEach(checkInput);
-    await auditStore.lockChain(tx);
-    const head = await auditStore.head(tx);
-    // read the clock under the lock, so sequence order and time order agree
     const occurredAt = deps.clock.now();
-    let prevHash = head.hash ?? GENESIS_HASH;
-    const events = inputs.map((input, index) => {
-      const unhashed = {
-        seq: head.seq + index + 1,
-        id: deps.ids.uuid(),
-        occurredAt,
-        actorType: input.actor.type,
-        actorId: input.actor.id,
-        actorName: input.actor.name,
-        action: input.action,
-        targetType: input.target?.type ?? null,
-        targetId: input.target?.id ?? null,
-        ticket: input.ticket ?? null,
-        // normalised through JSON so what is hashed is exactly what the database gives back
-        details: JSON.parse(JSON.stringify(input.details ?? {})) as Record<string, unknown>,
-        requestId: input.requestId ?? null,
-        sourceIp: input.sourceIp ?? null,
-        prevHash,
-      };
-      const event = { ...unhashed, hash: hashEvent(unhashed) };
-      prevHash = event.hash;
-      return event;
-    });
+    const events = inputs.map((input) => ({
+      id: deps.ids.uuid(),
+      occurredAt,
+      actorType: input.actor.type,
+      actorId: input.actor.id,
+      actorName: input.actor.name,
+      action: input.action,
+      targetType: input.target?.type ?? null,
+      targetId: input.target?.id ?? null,
+      ticket: input.ticket ?? null,
+      // normalised through JSON: what the database gives back, and the sealer hashes
+      details: JSON.parse(JSON.stringify(input.details ?? {})) as Record<string, unknown>,
+      requestId: input.requestId ?? null,
+      sourceIp: input.sourceIp ?? null,
+    }));
     await auditStore.insertEvents(tx, events);
-    const last = events[events.length - 1]!;
-    if (last.seq - head.checkpointSeq >= deps.checkpointEvery) {
-      await auditStore.insertCheckpoint(tx, sign(last.seq, last.hash));
-    }
     appended.inc(events.length);
+    for (const listener of appendListeners) listener();
     return events;
+  }
+
+  /**
+   * Chains every committed unsealed event, oldest append first, under the sealer lock the caller
+   * holds: the next sequence numbers, each hash over its predecessor's, and a signed checkpoint every
+   * `checkpointEvery` events. Returns how many it sealed.
+   */
+  async function sealLocked(tx: Executor): Promise<number> {
+    const head = await auditStore.head(tx);
+    let seq = head.seq;
+    let prevHash = head.hash ?? GENESIS_HASH;
+    let lastCheckpoint = head.checkpointSeq;
+    let sealed = 0;
+    for (;;) {
+      const batch = await auditStore.unsealed(tx, SEAL_BATCH);
+      if (batch.length === 0) break;
+      const chained = batch.map((event) => {
+        seq += 1;
+        const hash = hashEvent({ ...event, seq, prevHash });
+        const link = { id: event.id, seq, prevHash, hash };
+        prevHash = hash;
+        return link;
+      });
+      await auditStore.seal(tx, chained);
+      for (const link of chained) {
+        if (link.seq - lastCheckpoint < deps.checkpointEvery) continue;
+        await auditStore.insertCheckpoint(tx, sign(link.seq, link.hash));
+        lastCheckpoint = link.seq;
+      }
+      sealed += batch.length;
+      if (batch.length < SEAL_BATCH) break;
+    }
+    return sealed;
+  }
+
+  const inTransaction = <T>(db: Executor, work: (tx: Executor) => Promise<T>): Promise<T> =>
+    db.isTransaction ? work(db) : db.transaction().execute(work);
+
+  /**
+   * Read-your-writes: seals what is committed and unsealed before a read, waiting for a sealer at
+   * work elsewhere. Costs one index look when nothing waits.
+   */
+  async function sealWaiting(db: Executor): Promise<number> {
+    if (!(await auditStore.hasUnsealed(db))) return 0;
+    return inTransaction(db, async (tx) => {
+      await auditStore.lockSealer(tx);
+      return sealLocked(tx);
+    });
   }
 
   const appender: AuditAppender = {
@@ -141,11 +183,28 @@ export function createAuditLog(deps: AuditLogDeps) {
   return {
     ...appender,
     appendMany,
+    sealWaiting,
+
+    /** The background sealer's turn: seals unless another sealer holds the lock ('busy'). */
+    async trySeal(store: Pick<Store, 'db'>): Promise<number | 'busy'> {
+      if (!(await auditStore.hasUnsealed(store.db))) return 0;
+      return store.db.transaction().execute(async (tx) => {
+        if (!(await auditStore.tryLockSealer(tx))) return 'busy' as const;
+        return sealLocked(tx);
+      });
+    },
+
+    /** Calls `listener` after every append in this process (before its transaction commits). */
+    onAppended(listener: () => void): () => void {
+      appendListeners.add(listener);
+      return () => appendListeners.delete(listener);
+    },
 
     /** Signs the head of the chain if the last checkpoint is older than `checkpointMinutes`. */
     async checkpointIfDue(store: Store): Promise<boolean> {
       return store.db.transaction().execute(async (tx) => {
-        await auditStore.lockChain(tx);
+        await auditStore.lockSealer(tx);
+        await sealLocked(tx);
         const head = await auditStore.head(tx);
         if (!head.hash || head.seq <= head.checkpointSeq) return false;
         const age = head.checkpointAt ? deps.clock.now().getTime() - head.checkpointAt.getTime() : Infinity;
@@ -158,7 +217,8 @@ export function createAuditLog(deps: AuditLogDeps) {
     /** Signs the head of the chain now (used at shutdown and by `gatehouse audit checkpoint`). */
     async checkpointNow(store: Store): Promise<number | undefined> {
       return store.db.transaction().execute(async (tx) => {
-        await auditStore.lockChain(tx);
+        await auditStore.lockSealer(tx);
+        await sealLocked(tx);
         const head = await auditStore.head(tx);
         if (!head.hash || head.seq <= head.checkpointSeq) return undefined;
         await auditStore.insertCheckpoint(tx, sign(head.seq, head.hash));
@@ -167,6 +227,7 @@ export function createAuditLog(deps: AuditLogDeps) {
     },
 
     async verify(db: Executor, options: VerifyOptions = {}): Promise<VerifyResult> {
+      await sealWaiting(db);
       const trusted = new Map<string, string>([[deps.signer.keyId, deps.signer.publicKeyPem]]);
       for (const pem of options.extraPublicKeys ?? []) {
         trusted.set(publicKeyId(createPublicKey(pem)), pem);
@@ -244,19 +305,26 @@ export function createAuditLog(deps: AuditLogDeps) {
     },
 
     async search(db: Executor, filters: AuditSearchFilters, options: { cursor?: number; limit: number }) {
+      await sealWaiting(db);
       const rows = await auditStore.search(db, filters, options.cursor, options.limit + 1);
       const { items, nextCursor } = pageOf(rows, options.limit, (last) => last.seq);
       return { events: items, nextCursor };
     },
 
-    get: (db: Executor, id: string) => auditStore.eventById(db, id),
+    async get(db: Executor, id: string) {
+      await sealWaiting(db);
+      return auditStore.eventById(db, id);
+    },
 
     /** Up to `limit` events after `afterSeq`, oldest first: how followers (forwarders, notifier) read on. */
-    after: (db: Executor, afterSeq: number, limit: number) =>
-      auditStore.page(db, afterSeq, Number.MAX_SAFE_INTEGER, limit),
+    async after(db: Executor, afterSeq: number, limit: number) {
+      await sealWaiting(db);
+      return auditStore.page(db, afterSeq, Number.MAX_SAFE_INTEGER, limit);
+    },
 
     /** Events in sequence order for export, page by page, within an optional time window. */
     async *stream(db: Executor, window: { from?: Date; to?: Date } = {}): AsyncGenerator<AuditEvent> {
+      await sealWaiting(db);
       const bounds = await auditStore.seqBounds(db, window.from, window.to);
       if (bounds.min === null || bounds.max === null) return;
       let cursor = bounds.min - 1;
@@ -275,7 +343,10 @@ export function createAuditLog(deps: AuditLogDeps) {
     publicKey: () => ({ keyId: deps.signer.keyId, pem: deps.signer.publicKeyPem }),
 
     /** Signed checkpoints with fromSeq <= seq <= toSeq, oldest first (evidence packs carry them). */
-    checkpoints: (db: Executor, fromSeq: number, toSeq: number) => auditStore.checkpoints(db, fromSeq, toSeq),
+    async checkpoints(db: Executor, fromSeq: number, toSeq: number) {
+      await sealWaiting(db);
+      return auditStore.checkpoints(db, fromSeq, toSeq);
+    },
   };
 }
 

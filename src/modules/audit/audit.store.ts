@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/store.js';
 import type { Row } from '../../platform/db/schema.js';
-import type { AuditEvent } from './audit.types.js';
+import type { AppendedEvent, AuditEvent } from './audit.types.js';
 import type { Checkpoint } from './domain/chain.js';
 import { escapeLike } from '../../platform/paging.js';
 
-/** Serialises appends: whoever holds it until commit owns the head of the chain. */
-const CHAIN_LOCK_KEY = 7070_0002;
-/** Events per INSERT: 15 parameters each, well under PostgreSQL's limit of 65,535 per statement. */
+/** Held by the one sealer at a time (any node) for its transaction: it owns the head of the chain. */
+const SEALER_LOCK_KEY = 7070_0002;
+/** Events per INSERT: 13 parameters each, well under PostgreSQL's limit of 65,535 per statement. */
 const INSERT_CHUNK = 1000;
 
 export interface ChainHead {
@@ -29,9 +29,14 @@ export interface AuditSearchFilters {
   to?: Date | undefined;
 }
 
-export function toEvent(row: Row<'audit_events'>): AuditEvent {
+type Sealed<T> = T & { seq: number; prev_hash: string; hash: string };
+
+const isSealed = (row: Row<'audit_events'>): row is Sealed<Row<'audit_events'>> =>
+  row.seq !== null && row.prev_hash !== null && row.hash !== null;
+
+/** The event as appended, before the sealer gives it its place in the chain. */
+export function toAppended(row: Row<'audit_events'>): AppendedEvent {
   return {
-    seq: row.seq,
     id: row.id,
     occurredAt: row.occurred_at,
     actorType: row.actor_type,
@@ -44,9 +49,12 @@ export function toEvent(row: Row<'audit_events'>): AuditEvent {
     details: (row.details ?? {}) as Record<string, unknown>,
     requestId: row.request_id,
     sourceIp: row.source_ip,
-    prevHash: row.prev_hash,
-    hash: row.hash,
   };
+}
+
+export function toEvent(row: Row<'audit_events'>): AuditEvent {
+  if (!isSealed(row)) throw new Error(`audit event ${row.id} is not sealed yet`);
+  return { seq: row.seq, ...toAppended(row), prevHash: row.prev_hash, hash: row.hash };
 }
 
 function toCheckpoint(row: Row<'audit_checkpoints'>): Checkpoint {
@@ -60,8 +68,50 @@ function toCheckpoint(row: Row<'audit_checkpoints'>): Checkpoint {
 }
 
 export const auditStore = {
-  async lockChain(tx: Executor): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`.execute(tx);
+  /** Waits for the sealer lock, held until the transaction ends. */
+  async lockSealer(tx: Executor): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(${SEALER_LOCK_KEY})`.execute(tx);
+  },
+
+  /** Takes the sealer lock if no one holds it; false if another sealer is at work. */
+  async tryLockSealer(tx: Executor): Promise<boolean> {
+    const { rows } = await sql<{ locked: boolean }>`
+      SELECT pg_try_advisory_xact_lock(${SEALER_LOCK_KEY}) AS locked`.execute(tx);
+    return rows[0]?.locked === true;
+  },
+
+  /** Whether committed events wait to be sealed (an index-only look at the unsealed ones). */
+  async hasUnsealed(db: Executor): Promise<boolean> {
+    const { rows } = await sql<{ waiting: boolean }>`
+      SELECT EXISTS (SELECT 1 FROM audit_events WHERE seq IS NULL) AS waiting`.execute(db);
+    return rows[0]?.waiting === true;
+  },
+
+  /** The oldest unsealed events, in the order they were appended. */
+  async unsealed(tx: Executor, limit: number): Promise<AppendedEvent[]> {
+    const rows = await tx
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('seq', 'is', null)
+      .orderBy('appended', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toAppended);
+  },
+
+  /** Gives unsealed events their place in the chain: the one UPDATE the log accepts (migration 0017). */
+  async seal(tx: Executor, events: { id: string; seq: number; prevHash: string; hash: string }[]) {
+    if (events.length === 0) return;
+    const values = sql.join(
+      events.map((e) => sql`(${e.id}::uuid, ${e.seq}::bigint, ${e.prevHash}::text, ${e.hash}::text)`),
+    );
+    const result = await sql`
+      UPDATE audit_events AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+        FROM (VALUES ${values}) AS v(id, seq, prev_hash, hash)
+       WHERE e.id = v.id AND e.seq IS NULL`.execute(tx);
+    if (Number(result.numAffectedRows ?? events.length) !== events.length) {
+      throw new Error('the audit events being sealed changed under the sealer lock');
+    }
   },
 
   async head(tx: Executor): Promise<ChainHead> {
@@ -73,7 +123,7 @@ export const auditStore = {
     }>`
       SELECT e.seq, e.hash, c.seq AS cp_seq, c.created_at AS cp_at
       FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) e ON true
+      LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1) e ON true
       LEFT JOIN LATERAL (SELECT seq, created_at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1) c ON true`.execute(
       tx,
     );
@@ -86,13 +136,13 @@ export const auditStore = {
     };
   },
 
-  async insertEvents(tx: Executor, events: AuditEvent[]): Promise<void> {
+  async insertEvents(tx: Executor, events: AppendedEvent[]): Promise<void> {
     for (let start = 0; start < events.length; start += INSERT_CHUNK) {
       await tx
         .insertInto('audit_events')
         .values(
           events.slice(start, start + INSERT_CHUNK).map((e) => ({
-            seq: e.seq,
+            seq: null,
             id: e.id,
             occurred_at: e.occurredAt,
             actor_type: e.actorType,
@@ -105,8 +155,8 @@ export const auditStore = {
             details: JSON.stringify(e.details),
             request_id: e.requestId,
             source_ip: e.sourceIp,
-            prev_hash: e.prevHash,
-            hash: e.hash,
+            prev_hash: null,
+            hash: null,
           })),
         )
         .execute();
@@ -133,7 +183,12 @@ export const auditStore = {
   },
 
   async eventById(db: Executor, id: string): Promise<AuditEvent | undefined> {
-    const row = await db.selectFrom('audit_events').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('id', '=', id)
+      .where('seq', 'is not', null)
+      .executeTakeFirst();
     return row ? toEvent(row) : undefined;
   },
 
@@ -181,7 +236,7 @@ export const auditStore = {
 
   /** Newest first; `beforeSeq` is the cursor. */
   async search(db: Executor, filters: AuditSearchFilters, beforeSeq: number | undefined, limit: number) {
-    let query = db.selectFrom('audit_events').selectAll();
+    let query = db.selectFrom('audit_events').selectAll().where('seq', 'is not', null);
     if (filters.action) {
       query = filters.action.endsWith('.*')
         ? query.where('action', 'like', `${escapeLike(filters.action.slice(0, -1))}%`)

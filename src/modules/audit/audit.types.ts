@@ -26,8 +26,8 @@ export interface AuditEventInput extends RequestContext {
   details?: Record<string, unknown> | undefined;
 }
 
-export interface AuditEvent {
-  seq: number;
+/** An event as its transaction wrote it: not yet in the chain (see AuditEvent). */
+export interface AppendedEvent {
   id: string;
   occurredAt: Date;
   actorType: Actor['type'];
@@ -40,14 +40,20 @@ export interface AuditEvent {
   details: Record<string, unknown>;
   requestId: string | null;
   sourceIp: string | null;
+}
+
+/** An event sealed into the chain: its place (`seq`), its predecessor's hash and its own. */
+export interface AuditEvent extends AppendedEvent {
+  seq: number;
   prevHash: string;
   hash: string;
 }
 
 /**
  * The one way to write evidence. Call it inside the transaction of the change it records: if the
- * append fails, the change fails.
+ * append fails, the change fails. The event is sealed into the chain after the transaction commits
+ * (decision 0015); every read of the log sees it sealed.
  */
 export interface AuditAppender {
-  append(tx: Tx, event: AuditEventInput): Promise<AuditEvent>;
+  append(tx: Tx, event: AuditEventInput): Promise<AppendedEvent>;
 }

@@ -88,8 +88,9 @@ export interface JobsTable {
   finished_at: Timestamp | null;
 }
 
+/** seq, prev_hash and hash are NULL until the sealer chains the event (migration 0017, decision 0015). */
 export interface AuditEventsTable {
-  seq: number;
+  seq: number | null;
   id: string;
   occurred_at: Timestamp;
   actor_type: 'operator' | 'token' | 'system';
@@ -102,8 +103,10 @@ export interface AuditEventsTable {
   details: Json;
   request_id: string | null;
   source_ip: string | null;
-  prev_hash: string;
-  hash: string;
+  prev_hash: string | null;
+  hash: string | null;
+  /** Append order: the order the sealer chains events in. */
+  appended: Generated<number>;
 }
 
 export interface AuditCheckpointsTable {
