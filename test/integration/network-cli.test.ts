@@ -59,7 +59,7 @@ describe('gatehouse network (CLI)', () => {
     await t?.close();
   });
 
-  it('refuses a rule with the check id, adds one, plans, applies with progress, and reports no drift', async () => {
+  it('refuses a rule with the check id, adds one, plans, applies with progress, reports no drift, and edits it from its version', async () => {
     const refused = await gatehouse(
       'network',
       'rules',
@@ -130,6 +130,30 @@ describe('gatehouse network (CLI)', () => {
     expect(drift.stdout).toMatch(/4 assets: 0 layers drifted/);
 
     const json = await gatehouse('--json', 'network', 'rules', 'list', '--kind', 'customer');
-    expect(JSON.parse(json.stdout)).toMatchObject({ rules: [{ ports: '8443', ticket: 'NET-1' }] });
+    const listed = JSON.parse(json.stdout) as { rules: { id: string }[] };
+    expect(listed).toMatchObject({ rules: [{ ports: '8443', ticket: 'NET-1', version: 1 }] });
+
+    const id = listed.rules[0]!.id;
+    const edited = await gatehouse('network', 'rules', 'edit', id, '--ports', '8444', '--ticket', 'NET-2');
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toContain('to version 2: tcp 8444 from 198.51.100.0/24');
+    const stale = await gatehouse(
+      'network',
+      'rules',
+      'edit',
+      id,
+      '--from-version',
+      '1',
+      '--description',
+      'late edit',
+      '--ticket',
+      'NET-3',
+    );
+    expect(stale.code).not.toBe(0);
+    expect(stale.stderr).toMatch(/changed since version 1/);
+    const after = await gatehouse('--json', 'network', 'rules', 'list', '--kind', 'customer');
+    expect(JSON.parse(after.stdout)).toMatchObject({
+      rules: [{ ports: '8444', ticket: 'NET-2', description: 'partner API', version: 2 }],
+    });
   });
 });

@@ -104,6 +104,7 @@ Examples:
   gatehouse network rules list --customer acme
   gatehouse network rules add --customer acme --environment production --scope asset-group:web-tier \\
       --protocol tcp --ports 8443 --source app-tier --description "partner API" --owner acme-ops --ticket NET-42
+  gatehouse network rules edit <id> --ports 8444 --ticket NET-43
   gatehouse network plan --customer acme
   gatehouse network apply --customer acme            (stops at the brake unless --confirm)
   gatehouse network drift
@@ -171,6 +172,47 @@ Examples:
       const created = await ctx.api().post<RuleView>('/api/v1/network/rules', body);
       ctx.out.result(created, () =>
         ctx.out.line(`Added rule ${created.id}; it takes effect at the next apply`),
+      );
+    });
+
+  rules
+    .command('edit <id>')
+    .description(
+      'Edit a customer rule: only the options given change; checked like a new rule, and refused when the rule changed since --from-version',
+    )
+    .requiredOption('--ticket <ref>', 'the change ticket of this edit')
+    .option('--from-version <n>', 'the version the edit is made from (default: the current one)')
+    .option('--scope <type:name>', 'machine-type:web, asset-group:web-tier or asset:acme-p-web-1')
+    .option('--protocol <protocol>', 'tcp, udp or icmp')
+    .option('--ports <ports>', 'a port or range, like 443 or 8000-8100')
+    .option('--source <source>', 'a CIDR, or a group: jumpboxes, app-tier, customer:acme:frontends')
+    .option('--description <text>')
+    .option('--owner <owner>')
+    .action(async (id: string, options: Record<string, string | undefined>, command: Command) => {
+      const ctx = contextFor(command);
+      const path = `/api/v1/network/rules/${encodeURIComponent(id)}`;
+      const version =
+        options.fromVersion !== undefined
+          ? Number(options.fromVersion)
+          : (await ctx.api().get<RuleView & { version: number }>(path)).version;
+      const [type = '', ...name] = (options.scope ?? '').split(':');
+      const body = {
+        version,
+        ticket: options.ticket,
+        ...(options.scope ? { scope: { type, name: name.join(':') } } : {}),
+        ...(options.protocol ? { protocol: options.protocol } : {}),
+        ...(options.ports !== undefined
+          ? { ports: /^\d+$/.test(options.ports) ? Number(options.ports) : options.ports }
+          : {}),
+        ...(options.source ? { source: options.source } : {}),
+        ...(options.description ? { description: options.description } : {}),
+        ...(options.owner ? { owner: options.owner } : {}),
+      };
+      const updated = await ctx.api().patch<RuleView & { version: number }>(path, body);
+      ctx.out.result(updated, () =>
+        ctx.out.line(
+          `Updated rule ${updated.id} to version ${updated.version}: ${updated.protocol} ${updated.ports ?? ''} from ${updated.source}; it takes effect at the next apply`,
+        ),
       );
     });
 
