@@ -14,7 +14,7 @@ ensure_node() {
 }
 
 # Debian packages the tests and the demo use. Installed only when missing.
-DEBIAN_PACKAGES=(postgresql-client mariadb-client-core iproute2 openscap-scanner ssg-debian openssh-server openssh-client sudo sshpass openssl nftables rsyslog jq)
+DEBIAN_PACKAGES=(postgresql-client mariadb-client-core iproute2 openscap-scanner ssg-debian openssh-server openssh-client sudo sshpass openssl nftables rsyslog jq chromium)
 
 ensure_packages() {
   local missing=() pkg
@@ -61,6 +61,6 @@ ensure_npm_packages() {
 }
 
 build() {
-  say "building"
+  say "building (server and web back-office)"
   npm run --silent build
 }

@@ -99,6 +99,8 @@ export interface GatehouseOptions {
   hardening?: Partial<Pick<HardeningServiceDeps, 'baselines' | 'transports' | 'concurrency'>>;
   /** Network stand-ins (tests, bench): how each asset's layers are reached. */
   network?: { enforcers?: EnforcerProvider };
+  /** The built web back-office; defaults to web/dist in the installation, null serves the API only. */
+  webDir?: string | null;
 }
 
 export interface Gatehouse {
@@ -412,6 +414,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         bodyLimitBytes: config.bodyLimitBytes,
         trustedProxies: config.trustedProxies,
         version,
+        ...(options.webDir === null
+          ? {}
+          : { webDir: options.webDir ?? path.join(packageRoot, 'web', 'dist') }),
         routes: [
           opsRoutes({ store, metrics }),
           identityRoutes({
@@ -428,6 +433,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
             signIn,
             passwords: createPasswordAdminService({ store, clock, audit }),
             cookies: { secure: config.auth.cookieSecure },
+            oidcEnabled: config.auth.oidc !== undefined,
           }),
           ...(config.auth.oidc
             ? [

@@ -20,6 +20,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import { isScoped, type CustomerScope } from './customer-scope.js';
 import { sendError, toErrorResponse } from './errors.js';
 import type { App, RouteAccess, RoutePlugin } from './types.js';
+import { findWebRoot, registerWeb } from './web.js';
 
 export interface ServerDeps {
   logger: Logger;
@@ -41,6 +42,8 @@ export interface ServerDeps {
   bodyLimitBytes: number;
   trustedProxies: string[];
   version: string;
+  /** The built web back-office (web/dist); absent or not built: the server serves the API only. */
+  webDir?: string;
 }
 
 const DOCS_PREFIX = '/api/docs';
@@ -188,12 +191,15 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     return sendError(reply, status, body);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, {
-      code: 'not_found',
-      message: `No route ${request.method} ${request.url.split('?')[0]}; the API is described at /api/openapi.json`,
-      requestId: request.id,
-    }),
+  let webPage: Awaited<ReturnType<typeof registerWeb>> | undefined;
+  app.setNotFoundHandler(
+    (request, reply) =>
+      webPage?.(request, reply) ??
+      sendError(reply, 404, {
+        code: 'not_found',
+        message: `No route ${request.method} ${request.url.split('?')[0]}; the API is described at /api/openapi.json`,
+        requestId: request.id,
+      }),
   );
 
   await app.register(fastifySwagger, {
@@ -214,10 +220,21 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
 
-  // the web back-office will be served here; until it exists, the front door is the API's documentation
-  app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-    reply.redirect(DOCS_PREFIX),
-  );
+  const webRoot = deps.webDir === undefined ? undefined : findWebRoot(deps.webDir);
+  if (webRoot) {
+    webPage = await registerWeb(app as unknown as App, webRoot);
+    deps.logger.info({ webRoot }, 'serving the web back-office at /');
+  } else {
+    // without a built back-office the front door is the API's documentation
+    if (deps.webDir !== undefined)
+      deps.logger.warn(
+        { webDir: deps.webDir },
+        'the web back-office is not built (no index.html there): serving the API only; run `npm run build:web`',
+      );
+    app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect(DOCS_PREFIX),
+    );
+  }
 
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

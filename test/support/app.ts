@@ -37,6 +37,8 @@ export interface TestAppOptions {
   masterKey?: Buffer;
   /** A logger (to capture what is logged); silent otherwise. */
   logger?: Logger;
+  /** The built web back-office to serve; none by default (the API only, whatever web/dist holds). */
+  webDir?: string;
 }
 
 /** A new test store of its own and a Gatehouse on it; `close()` drops the store too. */
@@ -64,6 +66,7 @@ export async function openTestApp(testStore: TestStore, options: TestAppOptions 
     ...(options.access ? { access: options.access } : {}),
     ...(options.hardening ? { hardening: options.hardening } : {}),
     ...(options.network ? { network: options.network } : {}),
+    webDir: options.webDir ?? null,
   });
   const boot = await gh.identity.bootstrap();
   if (!boot) throw new Error('bootstrap did not create the first admin');

@@ -57,6 +57,14 @@ const passwordBody = z
   })
   .strict();
 
+const signInMethodsResponse = z.object({
+  password: z.boolean().describe('Local password then TOTP: POST /api/v1/auth/login'),
+  oidc: z
+    .object({ start: z.string().describe('Send the browser here (a full-page navigation)') })
+    .nullable()
+    .describe('Sign-in with the identity provider, when configured'),
+});
+
 const refParams = z.object({ ref: z.string().min(1).max(63) });
 
 /** Browser sign-in (password then TOTP or a recovery code), sign-out, and the admin's password and unlock routes. */
@@ -64,11 +72,30 @@ export function authRoutes(deps: {
   signIn: SignInService;
   passwords: PasswordAdminService;
   cookies: CookieSettings;
+  /** Whether "Sign in with SSO" (/api/v1/auth/oidc/start) is offered. */
+  oidcEnabled?: boolean;
 }): RoutePlugin {
   const { signIn, passwords, cookies } = deps;
   const tags = ['auth'];
   const where = (request: { id: string; ip: string }) => ({ requestId: request.id, sourceIp: request.ip });
   return (app) => {
+    app.get(
+      '/api/v1/auth/methods',
+      {
+        config: { permission: 'public' },
+        schema: {
+          tags,
+          summary: 'How one may sign in here: local password + TOTP, and OIDC when configured',
+          security: [],
+          response: { 200: signInMethodsResponse },
+        },
+      },
+      async () => ({
+        password: true,
+        oidc: deps.oidcEnabled === true ? { start: '/api/v1/auth/oidc/start' } : null,
+      }),
+    );
+
     app.post(
       '/api/v1/auth/login',
       {
