@@ -1,5 +1,8 @@
 import type { ReactElement } from 'react';
+import { AccessPage } from './pages/access/access-page';
+import { ApprovalsPage } from './pages/approvals/approvals-page';
 import { PlaceholderPage } from './pages/placeholder/placeholder-page';
+import { RequestPage } from './pages/request/request-page';
 
 /**
  * The back-office's sections: the header's navigation, the home page's cards and the routes come from
@@ -20,21 +23,21 @@ export const sections: Section[] = [
     label: 'Request access',
     description: 'Ask for temporary access to a server or database, for a ticket.',
     permission: 'access:request',
-    element: <PlaceholderPage title="Request access" />,
+    element: <RequestPage />,
   },
   {
     path: '/access',
     label: 'My access',
     description: 'Your requests and grants: reveal a credential, extend or revoke.',
     permission: 'access:request',
-    element: <PlaceholderPage title="My access" />,
+    element: <AccessPage />,
   },
   {
     path: '/approvals',
     label: 'Approvals',
     description: 'Requests waiting for your review.',
     permission: 'access:review',
-    element: <PlaceholderPage title="Approvals" />,
+    element: <ApprovalsPage />,
   },
   {
     path: '/inventory',
