@@ -5,7 +5,12 @@ import { createGatehouse, type Gatehouse } from '../../src/app.js';
 import type { App } from '../../src/http/types.js';
 import type { Caller } from '../../src/modules/access/access.types.js';
 import { grantStore } from '../../src/modules/access/grant.store.js';
-import { createConnectorSet, type ConnectorSet } from '../../src/adapters/connectors/index.js';
+import {
+  createConnectorSet,
+  defaultPoolSettings,
+  type ConnectorSet,
+} from '../../src/adapters/connectors/index.js';
+import { defaultPasswordPolicy, scramIterationsFor } from '../../src/modules/access/domain/password.js';
 import type { ConnectorLookup } from '../../src/modules/access/targets.js';
 import { jobKinds, revokeJobMaxAttempts } from '../../src/modules/access/transitions.js';
 import type { RequestContext } from '../../src/modules/audit/audit.types.js';
@@ -374,8 +379,13 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
       'jobs.backoffMaxMs': 500,
     },
   });
-  // pooled admin connections to the target, as the service's own set; closed after the runner stopped
-  const connectorSet = createConnectorSet();
+  // pooled admin connections to the target, as the service's own set (SCRAM iterations from the
+  // password policy, as the service derives them); closed after the runner stopped
+  const connectorSet = createConnectorSet(defaultPoolSettings, {
+    postgres: {
+      scramIterations: scramIterationsFor(defaultPasswordPolicy, config.connectors.postgresScramIterations),
+    },
+  });
   ctx.defer(() => connectorSet.close());
   const gh = await createGatehouse({
     config,

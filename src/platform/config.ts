@@ -118,6 +118,11 @@ export const configSchema = z
         poolMax: z.coerce.number().int().min(1).max(100).default(8),
         /** An admin connection unused this long is closed. */
         poolIdleMs: positiveInt.default(30_000),
+        /**
+         * PBKDF2 iterations of the PostgreSQL SCRAM verifiers; unset: 16 when the password policy gives
+         * at least 100 bits of entropy, else 4096. Below 4096 it is refused for a weaker policy at start.
+         */
+        postgresScramIterations: z.coerce.number().int().min(1).max(1_000_000).optional(),
       })
       .strict()
       .prefault({}),
@@ -239,6 +244,7 @@ export const envKeys: Record<string, string> = {
   GATEHOUSE_JOBS_MAX_ATTEMPTS: 'jobs.maxAttempts',
   GATEHOUSE_CONNECTORS_POOL_MAX: 'connectors.poolMax',
   GATEHOUSE_CONNECTORS_POOL_IDLE_MS: 'connectors.poolIdleMs',
+  GATEHOUSE_CONNECTORS_POSTGRES_SCRAM_ITERATIONS: 'connectors.postgresScramIterations',
   GATEHOUSE_INTEGRATIONS_FORWARD_POLL_MS: 'integrations.forwardPollMs',
   GATEHOUSE_INTEGRATIONS_EXPIRY_LEAD_MINUTES: 'integrations.expiryLeadMinutes',
   GATEHOUSE_INTEGRATIONS_PUBLIC_URL: 'integrations.publicUrl',

@@ -7,7 +7,11 @@ import {
   type AccountSpec,
   type PostgresTarget,
 } from '../../src/adapters/connectors/index.js';
-import { generatePassword } from '../../src/modules/access/domain/password.js';
+import {
+  defaultPasswordPolicy,
+  generatePassword,
+  scramIterationsFor,
+} from '../../src/modules/access/domain/password.js';
 import { GatehouseError } from '../../src/platform/errors.js';
 import { hostilePassword, invalidUsername } from '../support/connector-arbitraries.js';
 import { psql } from '../support/db-clients.js';
@@ -315,6 +319,37 @@ describe('PostgreSQL connector', () => {
         ]),
       );
       expect(owner.rows[0]?.owner).toBe('postgres');
+    }
+  });
+
+  it('stores the verifier with the iterations it is given: 16 for a generated password, and psql logs in', async () => {
+    const light = createConnectorSet(undefined, {
+      postgres: { scramIterations: scramIterationsFor(defaultPasswordPolicy) },
+    });
+    try {
+      const s = spec({ username: name('iter') });
+      created.add(s.username);
+      expect(await light.connectorFor('postgres').createAccount(target, s)).toEqual({ created: true });
+      const { rows } = await admin.query<{ verifier: string }>(
+        'SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1',
+        [s.username],
+      );
+      expect(rows[0]?.verifier).toMatch(/^SCRAM-SHA-256\$16:/);
+      expect(await login(s.username, s.password, 'SELECT current_user')).toMatchObject({
+        ok: true,
+        stdout: s.username,
+      });
+      expect((await login(s.username, `${s.password}x`, 'SELECT 1')).ok).toBe(false);
+      // the default set keeps PostgreSQL's own count
+      const other = spec({ username: name('iter') });
+      await create(other);
+      const stretched = await admin.query<{ verifier: string }>(
+        'SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1',
+        [other.username],
+      );
+      expect(stretched.rows[0]?.verifier).toMatch(/^SCRAM-SHA-256\$4096:/);
+    } finally {
+      await light.close();
     }
   });
 

@@ -3,7 +3,7 @@ import { createLinuxSshConnector } from './linux-ssh/linux-ssh-connector.js';
 import { createMysqlConnector } from './mysql/mysql-connector.js';
 import { pooledMySessions } from './mysql/session.js';
 import { defaultPoolSettings, type PoolSettings } from './pools.js';
-import { createPostgresConnector } from './postgres/postgres-connector.js';
+import { createPostgresConnector, type PostgresConnectorOptions } from './postgres/postgres-connector.js';
 import { pooledPgSessions } from './postgres/session.js';
 import { connectorEngines, type Connector, type ConnectorEngine } from './types.js';
 
@@ -17,6 +17,7 @@ export {
 } from './config.js';
 export { hostPatternFor } from './mysql/host-patterns.js';
 export { defaultPoolSettings, type PoolSettings } from './pools.js';
+export type { PostgresConnectorOptions } from './postgres/postgres-connector.js';
 
 export function isConnectorEngine(engine: string): engine is ConnectorEngine {
   return (connectorEngines as readonly string[]).includes(engine);
@@ -56,10 +57,13 @@ export interface ConnectorSet {
   close(): Promise<void>;
 }
 
-export function createConnectorSet(settings: PoolSettings = defaultPoolSettings): ConnectorSet {
+export function createConnectorSet(
+  settings: PoolSettings = defaultPoolSettings,
+  options: { postgres?: PostgresConnectorOptions } = {},
+): ConnectorSet {
   const pgSessions = pooledPgSessions(settings);
   const mySessions = pooledMySessions(settings);
-  const postgres = createPostgresConnector(pgSessions);
+  const postgres = createPostgresConnector(pgSessions, options.postgres);
   const mysql = createMysqlConnector(mySessions);
   // one SSH connection per call: grants on a server are rare next to database work
   const linux = createLinuxSshConnector();

@@ -10,7 +10,7 @@ import type { Job, JobHandler } from '../../platform/jobs/job-types.js';
 import type { Logger } from '../../platform/logger.js';
 import { systemActor, type AuditAppender, type RequestContext } from '../audit/audit.types.js';
 import { defaultGrantLimits, type GrantLimits } from './domain/grant-machine.js';
-import type { PasswordPolicy } from './domain/password.js';
+import { defaultPasswordPolicy, scramIterationsFor, type PasswordPolicy } from './domain/password.js';
 import { requestStore } from './access.store.js';
 import { grantStore } from './grant.store.js';
 import { createGrantJobs } from './grant.jobs.js';
@@ -45,6 +45,8 @@ export interface AccessServiceDeps {
   connectors?: ConnectorLookup;
   /** Bounds of those pools (default: defaultPoolSettings). */
   connectorPools?: PoolSettings;
+  /** Configured SCRAM iterations of PostgreSQL verifiers; checked against the password policy. */
+  postgresScramIterations?: number | undefined;
   limits?: GrantLimits;
   passwordPolicy?: PasswordPolicy;
   sweep?: {
@@ -119,7 +121,13 @@ export function createAccessService(deps: AccessServiceDeps) {
   const { clock, logger } = deps;
   const tickets = deps.tickets ?? noTickets;
   // pooled admin connections per target, closed by close(); injected connectors are the caller's own
-  const connectorSet = deps.connectors ? undefined : createConnectorSet(deps.connectorPools);
+  const scramIterations = scramIterationsFor(
+    deps.passwordPolicy ?? defaultPasswordPolicy,
+    deps.postgresScramIterations,
+  );
+  const connectorSet = deps.connectors
+    ? undefined
+    : createConnectorSet(deps.connectorPools, { postgres: { scramIterations } });
   const connectors: ConnectorLookup = deps.connectors ?? ((engine) => connectorSet!.connectorFor(engine));
   const limits = deps.limits ?? defaultGrantLimits;
   const sweepPrefix = deps.sweep?.prefix ?? 'gh_';

@@ -85,8 +85,8 @@ async function findRole(s: PgSession, username: string): Promise<RoleRow | undef
 }
 
 /** The password clause: a SCRAM verifier computed here when possible, else the password itself. */
-async function passwordValue(password: string): Promise<string> {
-  return isAscii(password) ? scramSha256Verifier(password) : password;
+async function passwordValue(password: string, iterations: number): Promise<string> {
+  return isAscii(password) ? scramSha256Verifier(password, { iterations }) : password;
 }
 
 async function createOrAlterRole(
@@ -290,8 +290,20 @@ function toDate(value: unknown): Date | undefined {
   return value instanceof Date && !Number.isNaN(value.getTime()) ? value : undefined;
 }
 
+export interface PostgresConnectorOptions {
+  /**
+   * PBKDF2 iterations of the SCRAM verifiers computed here (default 4096, PostgreSQL's own); the access
+   * service derives a lower count from a strong enough password policy (decision 0016).
+   */
+  scramIterations?: number | undefined;
+}
+
 /** With `sessions` from `pooledPgSessions`, admin connections are pooled per target; else one per call. */
-export function createPostgresConnector(sessions: PgSessions = oneOffPgSessions): Connector {
+export function createPostgresConnector(
+  sessions: PgSessions = oneOffPgSessions,
+  options: PostgresConnectorOptions = {},
+): Connector {
+  const scramIterations = options.scramIterations ?? 4096;
   const run: PgSessions['run'] = (target, action, work) => sessions.run(target, action, work);
   return {
     engines: ['postgres'],
@@ -311,7 +323,7 @@ export function createPostgresConnector(sessions: PgSessions = oneOffPgSessions)
       const target = parse(input);
       assertAccountSpec('postgres', spec);
       const grant = grantFor(target, spec.level);
-      const password = await passwordValue(spec.password);
+      const password = await passwordValue(spec.password, scramIterations);
       return run(target, `creating ${spec.username}`, (s) =>
         s.transaction(async () => {
           const result = await createOrAlterRole(s, target, spec, password);

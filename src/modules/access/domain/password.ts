@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
+import { ConfigError } from '../../../platform/errors.js';
 
 /**
  * Temporary passwords: a configurable policy (length, character classes, symbols) and the generator.
@@ -93,4 +94,33 @@ export function passwordMeetsPolicy(
 export function passwordEntropyBits(policy: PasswordPolicy = defaultPasswordPolicy): number {
   const size = new Set(policy.classes.flatMap((cls) => [...alphabetOf(policy, cls)])).size;
   return Math.floor((policy.length - new Set(policy.classes).size) * Math.log2(size));
+}
+
+/**
+ * SCRAM iterations for the verifiers of generated passwords (decision 0016). Key stretching slows the
+ * guessing of a password a person chose; a password drawn with at least this many bits of entropy
+ * cannot be guessed either way, so stretching it only costs the CPU of every grant.
+ */
+export const UNSTRETCHED_MIN_ENTROPY_BITS = 100;
+/** What PostgreSQL itself uses (scram_iterations): for anything weaker. */
+export const STRETCHED_SCRAM_ITERATIONS = 4096;
+export const UNSTRETCHED_SCRAM_ITERATIONS = 16;
+
+/**
+ * The iteration count for the policy: the configured one, refused below 4096 unless the policy gives
+ * at least 100 bits; without one, 16 for such a policy and 4096 otherwise.
+ */
+export function scramIterationsFor(policy: PasswordPolicy, configured?: number): number {
+  const bits = passwordEntropyBits(policy);
+  const strongEnough = bits >= UNSTRETCHED_MIN_ENTROPY_BITS;
+  if (configured === undefined)
+    return strongEnough ? UNSTRETCHED_SCRAM_ITERATIONS : STRETCHED_SCRAM_ITERATIONS;
+  if (configured < STRETCHED_SCRAM_ITERATIONS && !strongEnough) {
+    throw new ConfigError(
+      `connectors.postgresScramIterations ${configured} is below ${STRETCHED_SCRAM_ITERATIONS}, which only ` +
+        `passwords of at least ${UNSTRETCHED_MIN_ENTROPY_BITS} bits of entropy may use; the password policy ` +
+        `gives ${bits} bits: make the passwords longer or raise the iterations to ${STRETCHED_SCRAM_ITERATIONS}`,
+    );
+  }
+  return configured;
 }
