@@ -4,6 +4,7 @@ import path from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAuditLog, type AuditLog } from './modules/audit/audit.service.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { startAuditSealer } from './modules/audit/audit.sealer.js';
 import { accessRoutes } from './modules/access/access.routes.js';
 import {
   createAccessService,
@@ -242,6 +243,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     // ticket lookups and closes go through the registry, so any tracker it routes to counts
     tickets: ticketRegistry,
     connectorPools: { maxConnections: config.connectors.poolMax, idleMs: config.connectors.poolIdleMs },
+    postgresScramIterations: config.connectors.postgresScramIterations,
     ...options.access,
   });
   const compliance = createComplianceService({ store, clock, audit, catalog: loadCatalog() });
@@ -374,6 +376,13 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       const listener = notifyUrl
         ? listenForJobs({ databaseUrl: notifyUrl, bell: jobBell, logger })
         : undefined;
+      const sealer = startAuditSealer({
+        store,
+        audit,
+        logger,
+        databaseUrl: notifyUrl,
+        intervalMs: config.audit.sealIntervalMs,
+      });
       // grants in flight resume (and the orphan sweep is scheduled) before the first poll
       let stopped = false;
       const resumed = Promise.all([access.start(), forwarding.start(), notify.start(), trackerPoller.start()])
@@ -389,6 +398,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
           await resumed;
           await runner.stop(stopOptions);
           await listener?.close();
+          await sealer.stop();
         },
         runDue: async () => {
           await resumed;
