@@ -1,6 +1,7 @@
 import type { ReactElement } from 'react';
 import { AccessPage } from './pages/access/access-page';
 import { ApprovalsPage } from './pages/approvals/approvals-page';
+import { NetworkPage } from './pages/network/network-page';
 import { PlaceholderPage } from './pages/placeholder/placeholder-page';
 import { RequestPage } from './pages/request/request-page';
 
@@ -51,7 +52,7 @@ export const sections: Section[] = [
     label: 'Network rules',
     description: "Customers' network rules: checks, plan preview and apply.",
     permission: 'network:read',
-    element: <PlaceholderPage title="Network rules" />,
+    element: <NetworkPage />,
   },
   {
     path: '/audit',
