@@ -20,22 +20,22 @@ export function useNow(): number {
 }
 
 const settling = new Set(['pending', 'provisioning', 'revoking']);
+const closedStatuses = new Set(['denied', 'cancelled', 'expired']);
 
 /** My access: my grants with their countdowns and actions, and my requests still waiting for review. */
 export function AccessPage() {
   const now = useNow();
   const grants = useApi((signal) => accessApi.grants({ mine: true, limit: 50 }, signal), []);
-  const requests = useApi(
-    (signal) => accessApi.requests({ mine: true, status: 'pending-approval', limit: 50 }, signal),
-    [],
-  );
+  const requests = useApi((signal) => accessApi.requests({ mine: true, limit: 30 }, signal), []);
   const [cancelError, setCancelError] = useState<ApiError>();
   const { reload: reloadGrants } = grants;
   const { reload: reloadRequests } = requests;
 
   // while an account is being created or removed, look again every few seconds
   const busy = (grants.data?.items ?? []).some((g) => settling.has(g.status));
-  const waiting = (requests.data?.items.length ?? 0) > 0;
+  const pending = (requests.data?.items ?? []).filter((r) => r.status === 'pending-approval');
+  const closed = (requests.data?.items ?? []).filter((r) => closedStatuses.has(r.status)).slice(0, 5);
+  const waiting = pending.length > 0;
   useEffect(() => {
     if (!busy && !waiting) return;
     const timer = setInterval(() => {
@@ -74,12 +74,12 @@ export function AccessPage() {
         <ErrorAlert error={requests.error} title="Your requests could not be loaded" />
       ) : null}
       <ErrorAlert error={cancelError} title="The request was not withdrawn" />
-      {requests.data && requests.data.items.length === 0 ? (
+      {requests.data && pending.length === 0 ? (
         <p className="muted">No request is waiting for review.</p>
       ) : null}
-      {requests.data && requests.data.items.length > 0 ? (
+      {pending.length > 0 ? (
         <ul className="cards">
-          {requests.data.items.map((r) => (
+          {pending.map((r) => (
             <li key={r.id} className="card">
               <h3>
                 {r.asset} <span className="badge">{r.level}</span>
@@ -99,6 +99,24 @@ export function AccessPage() {
             </li>
           ))}
         </ul>
+      ) : null}
+
+      {closed.length > 0 ? (
+        <>
+          <h2>Recently closed requests</h2>
+          <ul className="closed-requests">
+            {closed.map((r) => {
+              const denial = r.reviews.find((review) => review.verdict === 'deny');
+              return (
+                <li key={r.id}>
+                  <strong>{r.asset}</strong> ({r.level}, {r.duration}):{' '}
+                  <span className="request-state">{r.status}</span>
+                  {denial ? ` by ${denial.reviewer}${denial.comment ? `: “${denial.comment}”` : ''}` : ''}
+                </li>
+              );
+            })}
+          </ul>
+        </>
       ) : null}
 
       <h2>Grants</h2>
