@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need and runs the whole suite: type-check, lint, format, unit tests,
 # then integration tests on both embedded PGlite and the PostgreSQL server, then system tests on hosts in
-# network namespaces.
+# network namespaces, then the web back-office's end-to-end tests in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -18,4 +18,6 @@ say "integration tests (PGlite and PostgreSQL)"
 npm run --silent test:integration
 say "system tests (hosts in network namespaces)"
 npm run --silent test:system
+say "end-to-end tests of the web back-office (Chromium)"
+npm run --silent test:e2e
 say "all tests passed"

@@ -1,6 +1,14 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { useLocation } from 'react-router-dom';
 
-let firstPage = true;
+/** The address the document was loaded at: its first page keeps the browser's own focus. */
+const loadedAt = `${window.location.pathname}${window.location.search}`;
+let navigated = false;
+
+/** The next page is reached by navigation (sign-in done…): its heading takes the focus. */
+export function focusNextPage(): void {
+  navigated = true;
+}
 
 /**
  * A page: sets the document title and, after a navigation, moves focus to the heading so screen-reader
@@ -16,11 +24,16 @@ export function Page({
   children: ReactNode;
 }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  const location = useLocation();
+  const here = `${location.pathname}${location.search}`;
   useEffect(() => {
     document.title = `${title} · Gatehouse`;
-    if (firstPage) firstPage = false;
-    else heading.current?.focus();
   }, [title]);
+  useEffect(() => {
+    if (!navigated && here === loadedAt) return;
+    navigated = true;
+    heading.current?.focus();
+  }, [here]);
   return (
     <>
       <div className="page-head">

@@ -30,8 +30,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const refresh = useCallback(async () => {
     try {
       setState({ status: 'signed-in', me: await identityApi.me() });
-    } catch {
-      setState({ status: 'signed-out' });
+    } catch (error) {
+      // a 401 here: the session the cookies name has ended (expired, or signed out elsewhere)
+      setState({ status: 'signed-out', ...(asApiError(error).status === 401 ? { reason: 'expired' } : {}) });
     }
   }, []);
 

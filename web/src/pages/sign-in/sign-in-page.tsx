@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router-dom';
 import { type ApiError } from '../../api/client';
 import { identityApi } from '../../api/identity';
+import { focusNextPage } from '../../components/page';
 import { Notice } from '../../components/status';
 import { useSession } from '../../session/session';
 import { PasswordStep } from './password-step';
@@ -45,6 +46,7 @@ export function SignInPage() {
   }
 
   const finish = async () => {
+    focusNextPage();
     await session.refresh();
     void navigate(next, { replace: true });
   };
