@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { accessApi, remaining, when, type Credential, type Extension, type Grant } from '../../api/access';
 import { asApiError, type ApiError } from '../../api/client';
 import { CopyButton } from '../../components/copy-button';
@@ -17,8 +17,17 @@ const statusWords: Record<string, string> = {
 
 /** The one-time reveal: the password and the connection line, each with its own copy button. */
 function RevealedCredential({ credential }: { credential: Credential }) {
+  const panel = useRef<HTMLDivElement>(null);
+  // shown once: take the reader there (Tab then reaches its copy buttons)
+  useEffect(() => panel.current?.focus(), []);
   return (
-    <div className="credential" role="region" aria-label={`Credential for ${credential.account}`}>
+    <div
+      className="credential"
+      role="region"
+      aria-label={`Credential for ${credential.account}`}
+      ref={panel}
+      tabIndex={-1}
+    >
       <p className="credential-warning">
         Shown this once: copy it now. It is not kept anywhere in readable form.
       </p>
@@ -86,7 +95,16 @@ export function GrantCard({ grant, now, onChange }: { grant: Grant; now: number;
   const [confirming, setConfirming] = useState(false);
   const [extending, setExtending] = useState(false);
   const [notice, setNotice] = useState('');
+  const keepButton = useRef<HTMLButtonElement>(null);
+  const noticeText = useRef<HTMLParagraphElement>(null);
   const active = grant.status === 'active';
+  // keyboard users land on the safe choice when asked to confirm, and on the outcome afterwards
+  useEffect(() => {
+    if (confirming) keepButton.current?.focus();
+  }, [confirming]);
+  useEffect(() => {
+    if (notice) noticeText.current?.focus();
+  }, [notice]);
   const ended = ['revoked', 'failed'].includes(grant.status);
 
   const act = async (what: () => Promise<unknown>, after: string) => {
@@ -99,8 +117,7 @@ export function GrantCard({ grant, now, onChange }: { grant: Grant; now: number;
       setError(asApiError(e));
     }
   };
-  const reveal = () =>
-    act(async () => setCredential(await accessApi.reveal(grant.id)), 'Credential revealed; copy it now.');
+  const reveal = () => act(async () => setCredential(await accessApi.reveal(grant.id)), '');
   const revoke = () =>
     act(async () => {
       setConfirming(false);
@@ -175,7 +192,7 @@ export function GrantCard({ grant, now, onChange }: { grant: Grant; now: number;
       {credential ? <RevealedCredential credential={credential} /> : null}
       <ErrorAlert error={error} />
       {notice ? (
-        <p className="notice" role="status">
+        <p className="notice" role="status" ref={noticeText} tabIndex={-1}>
           {notice}
         </p>
       ) : null}
@@ -195,7 +212,12 @@ export function GrantCard({ grant, now, onChange }: { grant: Grant; now: number;
               <button type="button" className="button-danger" onClick={() => void revoke()}>
                 Yes, revoke
               </button>
-              <button type="button" className="button-secondary" onClick={() => setConfirming(false)}>
+              <button
+                type="button"
+                ref={keepButton}
+                className="button-secondary"
+                onClick={() => setConfirming(false)}
+              >
                 Keep access
               </button>
             </span>
