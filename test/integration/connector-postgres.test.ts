@@ -101,6 +101,9 @@ afterAll(async () => {
   if (admin) {
     for (const db of [appDb, otherDb]) await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     await admin.query(`DROP ROLE IF EXISTS ${ownerRole}`);
+    for (const level of ['ro', 'rw']) {
+      for (const db of [appDb, otherDb]) await admin.query(`DROP ROLE IF EXISTS gatehouse_${level}_${db}`);
+    }
     await admin.end();
   }
   await connectors.close();
@@ -142,7 +145,7 @@ describe('PostgreSQL connector', () => {
     expect((await login(s.username, `${s.password}x`, 'SELECT 1')).ok).toBe(false);
   });
 
-  it('read-only cannot read credentials (pg_authid) nor another database, and is in no predefined role', async () => {
+  it('read-only cannot read credentials (pg_authid) nor another database, and is a member of its level role only', async () => {
     const s = spec({ username: name('cred') });
     await create(s);
     const verifiers = await login(s.username, s.password, 'SELECT rolpassword FROM pg_authid');
@@ -151,12 +154,45 @@ describe('PostgreSQL connector', () => {
     const elsewhere = await login(s.username, s.password, 'SELECT note FROM items', otherDb);
     expect(elsewhere.ok).toBe(false);
     expect(elsewhere.stderr).toMatch(/permission denied/);
-    const { rows } = await admin.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_auth_members
-        WHERE member = (SELECT oid FROM pg_roles WHERE rolname = $1)`,
+    const { rows } = await admin.query<{ rolname: string; rolcanlogin: boolean }>(
+      `SELECT r.rolname, r.rolcanlogin FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+        WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)`,
       [s.username],
     );
-    expect(rows[0]?.n).toBe(0);
+    expect(rows).toEqual([{ rolname: `gatehouse_ro_${appDb}`, rolcanlogin: false }]);
+  });
+
+  it('accounts made at once share the level role; a table created later is topped up for the next one', async () => {
+    const batch = Array.from({ length: 12 }, (_, i) =>
+      spec({ username: name('many'), level: i % 2 ? 'read-write' : 'read-only' }),
+    );
+    const results = await Promise.all(batch.map((s) => create(s)));
+    expect(results).toEqual(batch.map(() => ({ created: true })));
+    for (const s of [batch[0]!, batch[1]!]) {
+      expect(await login(s.username, s.password, 'SELECT note FROM items WHERE id = 1')).toMatchObject({
+        ok: true,
+        stdout: 'first',
+      });
+    }
+    await adminIn(appDb, (c) =>
+      c.query('CREATE TABLE sales.later (id int); INSERT INTO sales.later VALUES (7)'),
+    );
+    const next = spec({ username: name('later') });
+    await create(next);
+    expect(await login(next.username, next.password, 'SELECT id FROM sales.later')).toMatchObject({
+      ok: true,
+      stdout: '7',
+    });
+    // read-only on the new table too for the earlier read-only account, and still no INSERT
+    expect(await login(batch[0]!.username, batch[0]!.password, 'SELECT id FROM sales.later')).toMatchObject({
+      ok: true,
+      stdout: '7',
+    });
+    const insert = await login(batch[0]!.username, batch[0]!.password, 'INSERT INTO sales.later VALUES (8)');
+    expect(insert.ok).toBe(false);
+    // the level roles are no gh_ accounts: the sweeper's listing does not name them
+    const listed = (await connector.listManagedAccounts(target)).map((a) => a.username);
+    expect(listed.filter((u) => u.startsWith('gatehouse_'))).toEqual([]);
   });
 
   it('read-write can INSERT, also into a table with a sequence in another schema', async () => {

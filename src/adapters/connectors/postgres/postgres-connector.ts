@@ -7,6 +7,7 @@ import {
   postgresTargetSchema,
 } from '../config.js';
 import type { AccountSpec, Connector, DatabaseTarget, ManagedAccount, PermissionLevel } from '../types.js';
+import { ensureLevelRole, LOCK_RIGHTS } from './level-roles.js';
 import { isAscii, scramSha256Verifier } from './scram.js';
 import {
   oneOffPgSessions,
@@ -115,14 +116,22 @@ async function createOrAlterRole(
   return { created: !existing };
 }
 
-async function convergeMemberships(s: PgSession, username: string, wanted: readonly string[]) {
-  const rows = await s.query<{ rolname: string }>(
-    `SELECT r.rolname FROM pg_auth_members m
+/** `fresh`: the role was created in this transaction, so it is a member of nothing and holds no right. */
+async function convergeMemberships(
+  s: PgSession,
+  username: string,
+  wanted: readonly string[],
+  fresh: boolean,
+) {
+  const rows = fresh
+    ? []
+    : await s.query<{ rolname: string }>(
+        `SELECT r.rolname FROM pg_auth_members m
        JOIN pg_roles r ON r.oid = m.roleid
        JOIN pg_roles u ON u.oid = m.member
       WHERE u.rolname = $1`,
-    [username],
-  );
+        [username],
+      );
   const current = new Set(rows.map((r) => r.rolname));
   const role = s.ident(username);
   for (const granted of current) {
@@ -134,33 +143,10 @@ async function convergeMemberships(s: PgSession, username: string, wanted: reado
 }
 
 /**
- * Rights live in catalog rows every account shares (a table's `relacl`, the database's `datacl`): two
- * transactions granting on the same table at once make the second fail ("tuple concurrently updated").
- * Every Gatehouse transaction that rewrites them takes this transaction-scoped advisory lock first, so
- * concurrent grants and revokes on a target — from this node or another — queue for a few milliseconds
- * instead of failing and being retried with backoff.
+ * Takes back rights granted to the account itself: an account made before level roles held its
+ * rights directly (decision 0017). A role created in this transaction holds none.
  */
-const LOCK_RIGHTS = 'SELECT pg_advisory_xact_lock(7452810000000001)';
-
-/** The session's database and its own schemas: not the catalogs, information_schema, TOAST or temporary ones. */
-async function databaseAndSchemas(s: PgSession): Promise<{ database: string; schemas: string[] }> {
-  const [row] = await s.query<{ database: string; schemas: string[] }>(
-    `SELECT current_database()::text AS database,
-            ARRAY(SELECT nspname::text FROM pg_namespace
-                   WHERE nspname NOT IN ('pg_catalog', 'information_schema')
-                     AND nspname NOT LIKE 'pg\\_toast%'
-                     AND nspname NOT LIKE 'pg\\_temp%'
-                   ORDER BY nspname) AS schemas`,
-  );
-  return row ?? { database: '', schemas: [] };
-}
-
-/**
- * Brings the role's direct rights in the session's database (the target's) to `grant`. What an earlier
- * attempt or another level gave it here is revoked first — only where it holds something, so a new role
- * or a role-mapped level touches no object — and a retry or a level change converges.
- */
-async function convergeSchemaRights(s: PgSession, username: string, grant: LevelGrant) {
+async function revokeDirectRights(s: PgSession, username: string) {
   const role = s.ident(username);
   const held = await s.query<{ kind: string; schema: string; name: string }>(
     `WITH r AS (SELECT oid FROM pg_roles WHERE rolname = $1)
@@ -177,28 +163,15 @@ async function convergeSchemaRights(s: PgSession, username: string, grant: Level
     [username],
   );
   // every statement below is made of quoted names and fixed keywords only: one round trip, under the lock
-  const statements: string[] = [];
-  for (const { kind, schema, name } of held) {
+  const statements = held.map(({ kind, schema, name }) => {
     const object =
       kind === 'database'
         ? `DATABASE ${s.ident(name)}`
         : kind === 'schema'
           ? `SCHEMA ${s.ident(schema)}`
           : `${kind === 'sequence' ? 'SEQUENCE' : 'TABLE'} ${s.ident(schema)}.${s.ident(name)}`;
-    statements.push(`REVOKE ALL ON ${object} FROM ${role}`);
-  }
-  if (grant.kind === 'schemas') {
-    const { database, schemas } = await databaseAndSchemas(s);
-    statements.push(`GRANT CONNECT ON DATABASE ${s.ident(database || grant.database)} TO ${role}`);
-    for (const schema of schemas) {
-      const ns = s.ident(schema);
-      statements.push(
-        `GRANT USAGE ON SCHEMA ${ns} TO ${role}`,
-        `GRANT ${grant.tables} ON ALL TABLES IN SCHEMA ${ns} TO ${role}`,
-        `GRANT ${grant.sequences} ON ALL SEQUENCES IN SCHEMA ${ns} TO ${role}`,
-      );
-    }
-  }
+    return `REVOKE ALL ON ${object} FROM ${role}`;
+  });
   if (statements.length > 0) await s.batch([LOCK_RIGHTS, ...statements]);
 }
 
@@ -327,8 +300,10 @@ export function createPostgresConnector(
       return run(target, `creating ${spec.username}`, (s) =>
         s.transaction(async () => {
           const result = await createOrAlterRole(s, target, spec, password);
-          await convergeMemberships(s, spec.username, grant.kind === 'roles' ? grant.roles : []);
-          await convergeSchemaRights(s, spec.username, grant);
+          const fresh = result.created;
+          const wanted = grant.kind === 'roles' ? grant.roles : [await ensureLevelRole(s, spec.level, grant)];
+          await convergeMemberships(s, spec.username, wanted, fresh);
+          if (!fresh) await revokeDirectRights(s, spec.username);
           return result;
         }),
       );
