@@ -176,9 +176,10 @@ describe('signing in to the back-office', () => {
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
     expect(await focused(page)).toMatchObject({ tag: 'H1', text: 'Audit' });
 
-    // and out: Tab until "Sign out", Enter
-    for (let i = 0; i < 30 && (await focused(page)).text !== 'Sign out'; i++)
-      await page.keyboard.press('Tab');
+    // and out: back up through the navigation to "Sign out", Enter
+    for (let i = 0; i < 20 && (await focused(page)).text !== 'Sign out'; i++) {
+      await page.keyboard.press('Shift+Tab');
+    }
     expect((await focused(page)).text).toBe('Sign out');
     await page.keyboard.press('Enter');
     await page.getByText('You are signed out.').waitFor();
@@ -204,6 +205,24 @@ describe('signing in to the back-office', () => {
     await page.getByLabel('Recovery code').fill(dave.recoveryCodes![0]!);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+  });
+
+  it('keeps its Secure session cookie on http://localhost too (the demo runs without TLS)', async () => {
+    const fay = await e2e.operator({ name: 'fay', displayName: 'Fay Wong' });
+    const { page, context } = await e2e.page();
+    const local = e2e.baseUrl.replace('127.0.0.1', 'localhost');
+    await page.goto(`${local}/`);
+    await page.getByLabel('Username').fill(fay.username);
+    await page.getByLabel('Password').fill(fay.password);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Code').fill(await totpCode(fay));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Welcome, Fay Wong' }).waitFor();
+    const cookies = await context.cookies(local);
+    expect(cookies.find((c) => c.name === 'gh_session')).toMatchObject({ secure: true, domain: 'localhost' });
+    // a reload keeps the session: the cookie was stored, not just sent once
+    await page.reload();
+    await page.getByRole('heading', { name: 'Welcome, Fay Wong' }).waitFor();
   });
 
   it('shows the page at 800 px wide without horizontal scrolling', async () => {

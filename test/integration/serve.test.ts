@@ -101,7 +101,32 @@ describe('gatehouse serve --demo on a fresh embedded store', () => {
     expect(servers.items.length).toBeGreaterThanOrEqual(18);
     expect(databases.items.length).toBeGreaterThanOrEqual(6);
     expect(new Set(databases.items.map((d) => d.engine))).toEqual(new Set(['postgres', 'mariadb']));
-    expect(jumpboxes.items).toHaveLength(2);
+    // the demo's two, and this machine (the browser reveals from here)
+    expect(jumpboxes.items).toHaveLength(3);
+  });
+
+  it('prints how to sign in to the web back-office, with demo operators whose passwords work', async () => {
+    const output = server.output();
+    expect(output).toContain(`Web back-office: ${base}/`);
+    const printed = (username: string) =>
+      new RegExp(`\\|\\s+${username}\\s+([A-Za-z0-9]{20})\\s`).exec(output)?.[1] ?? '';
+    for (const username of ['demo-admin', 'demo-approver']) {
+      const password = printed(username);
+      expect(password, username).toHaveLength(20);
+      const login = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      expect(login.status, username).toBe(200);
+      // the first sign-in enrols TOTP
+      expect(((await login.json()) as { next: string }).next).toBe('enrol-totp');
+    }
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const policies = (await (await fetch(`${base}/api/v1/access/policies`, auth)).json()) as {
+      policies: { name: string }[];
+    };
+    expect(JSON.stringify(policies)).toContain('demo-databases');
   });
 
   it('serves the CLI client commands with the printed token', async () => {
@@ -168,6 +193,9 @@ describe('gatehouse serve --demo on a fresh embedded store', () => {
     server = await startServer(env);
     expect(server.output()).not.toMatch(/gth_/);
     expect(server.output()).toMatch(/Demo fleet already loaded/);
+    // no password twice: the restart says whom to sign in as
+    expect(server.output()).toMatch(/Sign in as demo-admin or demo-approver with the password printed/);
+    expect(server.output()).not.toMatch(/demo-admin\s+[A-Za-z0-9]{20}\s/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   }, 90_000);

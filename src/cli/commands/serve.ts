@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createGatehouse, type Gatehouse } from '../../app.js';
 import { contextFor } from '../context.js';
+import type { DemoSignIn } from './demo-sign-in.js';
 
 const CHECKPOINT_TIMER_MS = 60_000;
 
@@ -59,9 +60,12 @@ Examples:
         const gh = await createGatehouse({ config });
         const print = (text: string) => process.stdout.write(`${text}\n`);
         await bootstrapAndAnnounce(gh, print);
+        let demoSignIn: DemoSignIn | undefined;
         if (options.demo) {
           const { loadDemo } = await import('./demo.js');
           await loadDemo(gh, ctx.out);
+          const { prepareDemoSignIn } = await import('./demo-sign-in.js');
+          demoSignIn = await prepareDemoSignIn(gh);
         }
         const app = await gh.http();
         const workers = options.workers && config.jobs.enabled ? gh.startWorkers() : undefined;
@@ -89,9 +93,14 @@ Examples:
 
         await app.listen({ port: config.port, host: config.host });
         const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+        if (demoSignIn) {
+          const { demoSignInLines } = await import('./demo-sign-in.js');
+          print(banner(demoSignInLines(base, demoSignIn)));
+        }
         print(
           [
             `Gatehouse is running on ${gh.store.location}`,
+            `  Web:      ${base}/   (the back-office${app.hasRoute({ method: 'GET', url: '/assets/*' }) ? '' : ': not built, run `npm run build:web`'})`,
             `  API:      ${base}/api/v1`,
             `  API docs: ${base}/api/docs   (OpenAPI: ${base}/api/openapi.json)`,
             `  Health:   ${base}/healthz  ${base}/readyz  ${base}/metrics`,
