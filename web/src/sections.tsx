@@ -1,8 +1,9 @@
 import type { ReactElement } from 'react';
 import { AccessPage } from './pages/access/access-page';
 import { ApprovalsPage } from './pages/approvals/approvals-page';
+import { AuditPage } from './pages/audit/audit-page';
+import { InventoryPage } from './pages/inventory/inventory-page';
 import { NetworkPage } from './pages/network/network-page';
-import { PlaceholderPage } from './pages/placeholder/placeholder-page';
 import { RequestPage } from './pages/request/request-page';
 
 /**
@@ -45,7 +46,7 @@ export const sections: Section[] = [
     label: 'Inventory',
     description: 'Customers, environments, assets and jumpboxes.',
     permission: 'inventory:read',
-    element: <PlaceholderPage title="Inventory" />,
+    element: <InventoryPage />,
   },
   {
     path: '/network',
@@ -59,6 +60,6 @@ export const sections: Section[] = [
     label: 'Audit',
     description: 'The audit log: search, event detail, export and chain verification.',
     permission: 'audit:read',
-    element: <PlaceholderPage title="Audit" />,
+    element: <AuditPage />,
   },
 ];
