@@ -23,6 +23,7 @@ describe('web back-office: customer network rules', () => {
   let nina: E2eOperator;
   let omar: E2eOperator;
   let pia: E2eOperator;
+  let quinn: E2eOperator;
   let ruleId: string;
 
   const customerRules = async () => {
@@ -65,6 +66,7 @@ describe('web back-office: customer network rules', () => {
     nina = await e2e.operator({ name: 'nina', displayName: 'Nina Network', roles: ['network-admin'] });
     omar = await e2e.operator({ name: 'omar', displayName: 'Omar Network', roles: ['network-admin'] });
     pia = await e2e.operator({ name: 'pia', displayName: 'Pia Network', roles: ['network-admin'] });
+    quinn = await e2e.operator({ name: 'quinn', displayName: 'Quinn Auditor', roles: ['auditor'] });
   });
 
   afterAll(async () => {
@@ -180,6 +182,17 @@ describe('web back-office: customer network rules', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('button', { name: 'Add a rule' }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: '0.0.0.0/0' }).count()).toBe(0);
+  });
+
+  it('an auditor reads the rules and the plan, with nothing to edit or apply', async () => {
+    const { page } = await e2e.page();
+    await signInWithUi(page, quinn, WHERE);
+    await page.getByRole('row').filter({ hasText: '198.51.100.0/24' }).waitFor();
+    expect(await page.getByRole('button', { name: /^(Add a rule|Edit rule|Delete rule)/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Preview plan' }).click();
+    await page.getByText(/layers of 4 assets are in sync|layers on 4 assets would change/).waitFor();
+    expect(await page.getByRole('button', { name: 'Apply', exact: true }).count()).toBe(0);
+    await page.getByText('Applying it takes a network admin.').waitFor();
   });
 
   it('an environment without rules says so, and one without assets has nothing to apply', async () => {

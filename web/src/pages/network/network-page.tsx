@@ -240,7 +240,7 @@ function EnvironmentRules({ where }: { where: Where }) {
           </div>
         ) : null}
       </section>
-      {can('network:apply') ? <PlanPanel where={where} changedAt={changedAt} /> : null}
+      <PlanPanel where={where} changedAt={changedAt} canApply={can('network:apply')} />
     </>
   );
 }

@@ -129,7 +129,16 @@ function RolloutProgress({ rollout }: { rollout: Rollout }) {
   );
 }
 
-export function PlanPanel({ where, changedAt }: { where: Where; changedAt: number }) {
+export function PlanPanel({
+  where,
+  changedAt,
+  canApply,
+}: {
+  where: Where;
+  changedAt: number;
+  /** network:apply; without it the plan is shown, not applied */
+  canApply: boolean;
+}) {
   const [plan, setPlan] = useState<Plan>();
   const [planning, setPlanning] = useState(false);
   const [confirm, setConfirm] = useState(false);
@@ -193,10 +202,11 @@ export function PlanPanel({ where, changedAt }: { where: Where; changedAt: numbe
   const running = rollout?.state === 'running';
   return (
     <section className="network-plan" aria-labelledby={headingId}>
-      <h2 id={headingId}>Plan and apply</h2>
+      <h2 id={headingId}>{canApply ? 'Plan and apply' : 'Plan'}</h2>
       <p>
         Rules take effect when they are applied: preview what an apply would change on each layer of each
-        asset in {customer}/{environment}, then apply it.
+        asset in {customer}/{environment}
+        {canApply ? ', then apply it.' : '. Applying it takes a network admin.'}
       </p>
       <div className="form-actions">
         <button
@@ -239,13 +249,15 @@ export function PlanPanel({ where, changedAt }: { where: Where; changedAt: numbe
                   <li key={r}>{r}</li>
                 ))}
               </ul>
-              <label className="network-confirm">
-                <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} /> I
-                have reviewed this plan: apply past the brake
-              </label>
+              {canApply ? (
+                <label className="network-confirm">
+                  <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} /> I
+                  have reviewed this plan: apply past the brake
+                </label>
+              ) : null}
             </div>
           ) : null}
-          {plan.assets > 0 ? (
+          {plan.assets > 0 && canApply ? (
             <div className="form-actions">
               <button
                 type="button"
