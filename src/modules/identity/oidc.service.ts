@@ -198,13 +198,16 @@ export function createOidcService(deps: OidcServiceDeps) {
         throw mapped.reason === 'no-mfa'
           ? new ForbiddenError(
               'Your identity provider did not report a second factor for this sign-in; sign in with MFA',
+              { details: { reason: mapped.reason } },
             )
-          : new ForbiddenError(`The identity provider's answer cannot be used: ${mapped.reason}`);
+          : new ForbiddenError(`The identity provider's answer cannot be used: ${mapped.reason}`, {
+              details: { reason: mapped.reason },
+            });
       }
       const operator = await upsertOperator(ctx, mapped);
       if (operator === 'inactive') {
         await refuse(ctx, 'inactive', { username: mapped.username });
-        throw new ForbiddenError('This operator is deactivated');
+        throw new ForbiddenError('This operator is deactivated', { details: { reason: 'inactive' } });
       }
       const session = await db.transaction().execute(async (tx) => {
         const issued = await issueSession(tx, deps, {

@@ -9,7 +9,7 @@ export { screenshot } from './screenshots.js';
 export { signInWithUi, totpCode, type E2eOperator } from './operators.js';
 export type { GuardedPage } from './browser.js';
 export type { E2eFleet } from './fleet.js';
-export type { E2eServer } from './server.js';
+export { freePort, type E2eServer } from './server.js';
 
 /**
  * The e2e harness for one test file:

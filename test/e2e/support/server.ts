@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openTestApp, type TestApp, type TestAppOptions } from '../../support/app.js';
@@ -29,6 +29,18 @@ export interface E2eServerOptions {
   network?: TestAppOptions['network'];
   /** `localhost` to test cookie behaviour under that name; the server listens on 127.0.0.1 either way. */
   hostname?: '127.0.0.1' | 'localhost';
+  /** A port chosen beforehand (an OIDC redirect URI names it); a free one otherwise. */
+  port?: number;
+}
+
+/** A free port on 127.0.0.1 (for settings that must name the port before the server starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close((error) => (error ? reject(error) : resolve(port)));
+    });
+  });
 }
 
 export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2eServer> {
@@ -45,7 +57,7 @@ export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2
       access: { sweep: { prefix: `gh_${run}_` }, ...options.access },
       ...(options.network ? { network: options.network } : {}),
     });
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    await t.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
     const { port } = t.app.server.address() as AddressInfo;
     const opened = t;
     const store = testStore;

@@ -8,6 +8,7 @@ import { useSession } from '../../session/session';
 import { PasswordStep } from './password-step';
 import { RecoveryCodesStep } from './recovery-codes-step';
 import { SecondFactorStep } from './second-factor-step';
+import { SsoFailure } from './sso-failure';
 
 /** Where to go after signing in: a path of this site only (never another origin). */
 export function safeNext(next: string | null): string {
@@ -66,6 +67,9 @@ export function SignInPage() {
             <Notice>Your session has ended. Sign in again to continue.</Notice>
           ) : null}
           {step.kind === 'password' && reason === 'signed-out' ? <Notice>You are signed out.</Notice> : null}
+          {step.kind === 'password' ? (
+            <SsoFailure reason={params.get('sso')} requestId={params.get('requestId')} />
+          ) : null}
           {step.kind === 'password' ? (
             <PasswordStep
               sso={sso}
