@@ -65,6 +65,15 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
             approvals: { approverGroups: ['leads'], reviewWindow: '2h' },
             breakGlass: { allowed: true, maxDuration: '1h' },
           },
+          {
+            name: 'dba-databases',
+            requesterGroups: ['dba'],
+            levels: ['read-only'],
+            assets: { kinds: ['database'] },
+            maxDuration: '2h',
+            ticket: 'optional',
+            approvals: { requiredGroups: ['dba', 'security'], quorum: 2 },
+          },
         ],
       },
     });
@@ -244,5 +253,52 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     const closed = await page.locator('.closed-requests').innerText();
     expect(closed).toContain(`denied by ${bob.username}: “Use the staging copy for this”`);
     await page.getByText('You have no access right now').waitFor();
+  });
+
+  it('a quorum of two from two groups: the reviewers see its progress, and who is still needed', async () => {
+    const { asset } = e2e.fleet.postgres;
+    const dora = await e2e.operator({ name: 'dora', displayName: 'Dora DBA', groups: ['dba'] });
+    const dan = await e2e.operator({ name: 'dan', roles: ['approver'], groups: ['dba'] });
+    const sam = await e2e.operator({ name: 'sam', roles: ['approver'], groups: ['security'] });
+
+    const { page } = await e2e.page();
+    await signInWithUi(page, dora, '/request');
+    await page.getByLabel('Search by name').fill(asset);
+    await page.getByRole('radio', { name: new RegExp(asset) }).check();
+    await page.getByLabel('Duration').fill('2h');
+    await page.getByLabel('Reason').fill('Vacuum the bloated table');
+    await page.getByText(/2 approvals needed \(one from dba and one from security\)/).waitFor();
+    await page.getByRole('button', { name: 'Request access' }).click();
+    expect(await page.locator('.request-state').innerText()).toBe('waiting for review: 0 of 2 approvals');
+
+    const first = await e2e.page();
+    await signInWithUi(first.page, dan, '/approvals');
+    const danCard = first.page.getByRole('listitem').filter({ hasText: `${dora.username} asks for` });
+    await danCard.getByText('0 of 2').waitFor();
+    await danCard.getByRole('button', { name: 'Approve', exact: true }).click();
+    await first.page
+      .getByText(`Approved ${dora.username}'s request for ${asset}; 1 of 2 approvals so far.`)
+      .waitFor();
+
+    const second = await e2e.page();
+    await signInWithUi(second.page, sam, '/approvals');
+    const samCard = second.page.getByRole('listitem').filter({ hasText: `${dora.username} asks for` });
+    const progress = samCard.locator('.quorum');
+    await progress.getByText('1 of 2').waitFor();
+    expect(await progress.innerText()).toContain('still needed from security');
+    expect(await progress.innerText()).toContain(`${dan.username} approved for dba`);
+    expect(await progress.getByRole('meter').getAttribute('value')).toBe('1');
+    await screenshot(second.page, 'approvals-quorum');
+    await samCard.getByRole('button', { name: 'Approve', exact: true }).click();
+    await second.page
+      .getByText(`Approved ${dora.username}'s request for ${asset}; access is being granted.`)
+      .waitFor();
+
+    // the requester's grant comes up; nobody leaves it running
+    await page.goto('/access');
+    await page.getByRole('button', { name: 'Reveal credential' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes, revoke' }).click();
+    await page.getByRole('heading', { name: 'Ended' }).waitFor({ timeout: 30_000 });
   });
 });
