@@ -10,6 +10,7 @@ import {
   defaultPoolSettings,
   type ConnectorSet,
 } from '../../src/adapters/connectors/index.js';
+import { levelRoleName } from '../../src/adapters/connectors/postgres/level-roles.js';
 import { defaultPasswordPolicy, scramIterationsFor } from '../../src/modules/access/domain/password.js';
 import type { ConnectorLookup } from '../../src/modules/access/targets.js';
 import { jobKinds, revokeJobMaxAttempts } from '../../src/modules/access/transitions.js';
@@ -330,13 +331,19 @@ async function expireSoon(s: Setup, grantIds: string[], at: (i: number) => Date)
   });
 }
 
-async function dropRoles(adminUrl: string, prefix: string, log: (m: string) => void) {
+async function dropRoles(
+  adminUrl: string,
+  prefix: string,
+  log: (m: string) => void,
+  /** The connector's level roles on the scratch database (decision 0017), once it is dropped. */
+  levelRoles: () => string[],
+) {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     const { rows } = await admin.query<{ rolname: string }>(
-      'SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)',
-      [prefix],
+      'SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1) OR rolname = ANY($2::text[])',
+      [prefix, levelRoles()],
     );
     const failed: string[] = [];
     for (const { rolname } of rows) {
@@ -362,8 +369,14 @@ async function setUp(ctx: BenchContext, run: string): Promise<Setup> {
   const accountPrefix = `gh_${run}_`;
   // registered before the scratch database, so it runs after that is dropped: an account may hold
   // privileges in the store's database, and the drop takes them along
-  ctx.defer(() => dropRoles(ctx.postgresUrl, accountPrefix, (m) => ctx.log(m)));
+  const scratch: { name?: string } = {};
+  const levelRoles = () =>
+    (['read-only', 'read-write'] as const).flatMap((l) =>
+      scratch.name ? [levelRoleName(l, scratch.name)] : [],
+    );
+  ctx.defer(() => dropRoles(ctx.postgresUrl, accountPrefix, (m) => ctx.log(m), levelRoles));
   const database = await ctx.scratchDatabase();
+  scratch.name = new URL(database.url).pathname.slice(1);
 
   const store = await database.open({ maxConnections: 32 });
   const createMs: number[] = [];

@@ -52,6 +52,8 @@ describe('gatehouse CLI against a PostgreSQL store', () => {
         await audit.append(tx, { actor: systemActor('cli-test'), action: 'test.happened', details: { i } });
       }
     });
+    // sealed (checkpoints every 10) by the log that wrote them, as a server's sealer would
+    await audit.sealWaiting(t.store.db);
   });
   afterAll(async () => {
     await t.drop();

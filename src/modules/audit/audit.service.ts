@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import type { Clock, Ids } from '../../platform/clock.js';
 import { publicKeyId, verifySignature, type Signer } from '../../platform/crypto.js';
-import type { Executor, Store, Tx } from '../../platform/db/store.js';
+import { PgCode, pgErrorCode, type Executor, type Store, type Tx } from '../../platform/db/store.js';
 import { IntegrityError, ValidationError } from '../../platform/errors.js';
 import { pageOf } from '../../platform/paging.js';
 import { auditStore, type AuditSearchFilters } from './audit.store.js';
@@ -176,6 +176,19 @@ export function createAuditLog(deps: AuditLogDeps) {
     });
   }
 
+  /**
+   * Before a read: seals what waits, unless this connection may not write (a read-only replica or
+   * role, e.g. an auditor's verify on a restored copy) — then the read sees the sealed part only.
+   */
+  async function sealBeforeRead(db: Executor): Promise<void> {
+    try {
+      await sealWaiting(db);
+    } catch (error) {
+      const code = pgErrorCode(error);
+      if (code !== PgCode.readOnlyTransaction && code !== PgCode.insufficientPrivilege) throw error;
+    }
+  }
+
   const appender: AuditAppender = {
     append: async (tx, input) => (await appendMany(tx, [input]))[0]!,
   };
@@ -227,7 +240,7 @@ export function createAuditLog(deps: AuditLogDeps) {
     },
 
     async verify(db: Executor, options: VerifyOptions = {}): Promise<VerifyResult> {
-      await sealWaiting(db);
+      await sealBeforeRead(db);
       const trusted = new Map<string, string>([[deps.signer.keyId, deps.signer.publicKeyPem]]);
       for (const pem of options.extraPublicKeys ?? []) {
         trusted.set(publicKeyId(createPublicKey(pem)), pem);
@@ -305,26 +318,26 @@ export function createAuditLog(deps: AuditLogDeps) {
     },
 
     async search(db: Executor, filters: AuditSearchFilters, options: { cursor?: number; limit: number }) {
-      await sealWaiting(db);
+      await sealBeforeRead(db);
       const rows = await auditStore.search(db, filters, options.cursor, options.limit + 1);
       const { items, nextCursor } = pageOf(rows, options.limit, (last) => last.seq);
       return { events: items, nextCursor };
     },
 
     async get(db: Executor, id: string) {
-      await sealWaiting(db);
+      await sealBeforeRead(db);
       return auditStore.eventById(db, id);
     },
 
     /** Up to `limit` events after `afterSeq`, oldest first: how followers (forwarders, notifier) read on. */
     async after(db: Executor, afterSeq: number, limit: number) {
-      await sealWaiting(db);
+      await sealBeforeRead(db);
       return auditStore.page(db, afterSeq, Number.MAX_SAFE_INTEGER, limit);
     },
 
     /** Events in sequence order for export, page by page, within an optional time window. */
     async *stream(db: Executor, window: { from?: Date; to?: Date } = {}): AsyncGenerator<AuditEvent> {
-      await sealWaiting(db);
+      await sealBeforeRead(db);
       const bounds = await auditStore.seqBounds(db, window.from, window.to);
       if (bounds.min === null || bounds.max === null) return;
       let cursor = bounds.min - 1;
@@ -344,7 +357,7 @@ export function createAuditLog(deps: AuditLogDeps) {
 
     /** Signed checkpoints with fromSeq <= seq <= toSeq, oldest first (evidence packs carry them). */
     async checkpoints(db: Executor, fromSeq: number, toSeq: number) {
-      await sealWaiting(db);
+      await sealBeforeRead(db);
       return auditStore.checkpoints(db, fromSeq, toSeq);
     },
   };

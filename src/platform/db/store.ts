@@ -71,6 +71,7 @@ export const PgCode = {
   numericOutOfRange: '22003',
   characterNotInRepertoire: '22021',
   insufficientPrivilege: '42501',
+  readOnlyTransaction: '25006',
   serializationFailure: '40001',
   deadlockDetected: '40P01',
 } as const;
