@@ -59,7 +59,7 @@ describe('gatehouse network (CLI)', () => {
     await t?.close();
   });
 
-  it('refuses a rule with the check id, adds one, plans, applies with progress, reports no drift, and edits it from its version', async () => {
+  it('refuses a rule with the check id, adds one, plans, applies with progress, and reports no drift', async () => {
     const refused = await gatehouse(
       'network',
       'rules',
@@ -132,8 +132,11 @@ describe('gatehouse network (CLI)', () => {
     const json = await gatehouse('--json', 'network', 'rules', 'list', '--kind', 'customer');
     const listed = JSON.parse(json.stdout) as { rules: { id: string }[] };
     expect(listed).toMatchObject({ rules: [{ ports: '8443', ticket: 'NET-1', version: 1 }] });
+  });
 
-    const id = listed.rules[0]!.id;
+  it('edits the rule from its current version, and refuses an edit from a stale one', async () => {
+    const json = await gatehouse('--json', 'network', 'rules', 'list', '--kind', 'customer');
+    const id = (JSON.parse(json.stdout) as { rules: { id: string }[] }).rules[0]!.id;
     const edited = await gatehouse('network', 'rules', 'edit', id, '--ports', '8444', '--ticket', 'NET-2');
     expect(edited.code, edited.stderr).toBe(0);
     expect(edited.stdout).toContain('to version 2: tcp 8444 from 198.51.100.0/24');
