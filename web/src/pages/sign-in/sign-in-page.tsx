@@ -12,7 +12,10 @@ import { SsoFailure } from './sso-failure';
 
 /** Where to go after signing in: a path of this site only (never another origin). */
 export function safeNext(next: string | null): string {
-  return next && /^\/(?!\/)/.test(next) && !next.startsWith('/sign-in') ? next : '/';
+  // one leading slash and no backslash (browsers read a backslash as a slash: //host), not sign-in itself
+  return next && /^\/(?![/\\])/.test(next) && !next.includes('\\') && !next.startsWith('/sign-in')
+    ? next
+    : '/';
 }
 
 type Step =
