@@ -108,6 +108,33 @@ describe('gatehouse access and policies (CLI)', () => {
     expect(shown.stdout).toMatch(/name: dev-databases/);
   });
 
+  it('previews what the policies say before asking, and exits 1 when they would refuse', async () => {
+    const asset = `${token}-db`;
+    const allowed = await gatehouse(
+      dana,
+      ...['access', 'preview', '--asset', asset, '--level', 'read-only', '--duration', '1h'],
+    );
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toMatch(/read-only on .* for 1h: allowed after review/);
+    expect(allowed.stdout).toMatch(/maximum: +4h/);
+    expect(allowed.stdout).toMatch(/approvals: +1 \(any of leads\), within 2h/);
+    expect(allowed.stdout).toMatch(/break-glass: +available, up to 1h/);
+    const refused = await gatehouse(
+      dana,
+      ...['access', 'preview', '--asset', asset, '--level', 'read-only', '--duration', '6h'],
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/: refused\n {2}- duration 6h exceeds the maximum of 4h/);
+    const json = await gatehouse(
+      dana,
+      ...['--json', 'access', 'preview', '--asset', asset, '--level', 'admin', '--duration', '1h'],
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ allowed: false, outcome: 'refused', policy: null });
+    // nothing was asked for
+    const listed = await gatehouse(dana, '--json', 'access', 'list', '--mine');
+    expect(JSON.parse(listed.stdout)).toMatchObject({ items: [] });
+  });
+
   it('requests, approves, reveals once, revokes and sweeps', async () => {
     const requested = await gatehouse(
       dana,

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { contextFor, type CliContext } from '../context.js';
 import { registerAccessExtensions } from './access-extensions.js';
+import { registerAccessPreview } from './access-preview.js';
 import { getPage, registerReviewCommands, showReview, type ReviewedView } from './access-reviews.js';
 
 export interface GrantView {
@@ -69,6 +70,7 @@ export function registerAccess(program: Command): void {
       'after',
       `
 Examples:
+  gatehouse access preview --asset acme-prod-pg-1 --level read-only --duration 1h   what the policy says
   gatehouse access request --asset acme-prod-pg-1 --level read-only --duration 1h --ticket OPS-42 \\
       --reason "check the failed invoice run"
   gatehouse access list --status pending-approval
@@ -79,6 +81,8 @@ Examples:
   gatehouse access extensions approve <extension id> --comment "ok"
   gatehouse access revoke <grant id>`,
     );
+
+  registerAccessPreview(access);
 
   access
     .command('request')
