@@ -44,7 +44,8 @@ export function freePort(): Promise<number> {
 }
 
 export async function startE2eServer(options: E2eServerOptions = {}): Promise<E2eServer> {
-  const run = `e2e${randomBytes(3).toString('hex')}`;
+  // e2e<pid>x<nonce>: the next run's global set-up removes what a crashed run left (stale.ts)
+  const run = `e2e${process.pid}x${randomBytes(2).toString('hex')}`;
   let testStore: TestStore | undefined;
   let t: TestApp | undefined;
   try {
