@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { packageRoot } from '../../../src/platform/paths.js';
+import { expectAccessible } from './accessibility.js';
 
 export const SCREENSHOT_DIR = path.join(packageRoot, 'docs', 'screenshots');
 export const WIDTHS = [1280, 800] as const;
@@ -9,6 +10,8 @@ export const WIDTHS = [1280, 800] as const;
 /**
  * Saves the page as docs/screenshots/<name>.png (1280 px wide) and <name>-800.png (800 px), full
  * height, then restores the viewport. Names are kebab-case: `sign-in`, `request-access`.
+ * Every page shown is then held to the shared accessibility checks (support/accessibility.ts: named
+ * controls, one h1, no sideways scroll at 800 px, visible keyboard focus); the test fails otherwise.
  */
 export async function screenshot(page: Page, name: string): Promise<string[]> {
   if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(name))
@@ -25,5 +28,6 @@ export async function screenshot(page: Page, name: string): Promise<string[]> {
     files.push(file);
   }
   await page.setViewportSize(before);
+  await expectAccessible(page);
   return files;
 }
