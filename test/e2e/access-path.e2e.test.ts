@@ -279,6 +279,9 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     await first.page
       .getByText(`Approved ${dora.username}'s request for ${asset}; 1 of 2 approvals so far.`)
       .waitFor();
+    // still pending, so still listed: a reviewer counts once, and the card says so instead of asking again
+    await danCard.getByText('You approved this request; a reviewer counts once.').waitFor();
+    expect(await danCard.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(0);
 
     const second = await e2e.page();
     await signInWithUi(second.page, sam, '/approvals');

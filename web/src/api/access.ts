@@ -62,6 +62,7 @@ const approvals = z.object({
 });
 const review = z.object({
   reviewer: z.string(),
+  reviewerId: z.string(),
   verdict: z.enum(['approve', 'deny']),
   comment: z.string(),
   at: date,

@@ -3,6 +3,7 @@ import { accessApi, when, type AccessRequest } from '../../api/access';
 import { asApiError, type ApiError } from '../../api/client';
 import { ErrorAlert } from '../../components/error-alert';
 import { useApi } from '../../components/use-api';
+import { useSession } from '../../session/session';
 
 /** Approvals so far against the quorum, and the groups still missing, as words and a meter. */
 export function QuorumProgress({
@@ -84,10 +85,15 @@ export function ReviewCard({
   onDone: (message: string) => void;
 }) {
   const id = useId();
+  const { me } = useSession();
   const [comment, setComment] = useState('');
   const [error, setError] = useState<ApiError>();
   const [sending, setSending] = useState(false);
   const [commentError, setCommentError] = useState('');
+  const reviewers = [...new Set([...request.approvals.approverGroups, ...request.approvals.requiredGroups])];
+  const mine = me?.operator.groups ?? [];
+  const eligible = reviewers.some((group) => mine.includes(group));
+  const reviewed = request.reviews.find((r) => r.reviewerId === me?.operator.id);
 
   const review = async (verdict: 'approve' | 'deny') => {
     if (verdict === 'deny' && !comment.trim()) {
@@ -141,36 +147,48 @@ export function ReviewCard({
       <QuorumProgress request={request} />
       <h4>Recent grants of {request.requester}</h4>
       <RecentGrants holderId={request.requesterId} holder={request.requester} />
-      <div className={commentError ? 'field field-invalid' : 'field'}>
-        <label htmlFor={`${id}-comment`}>Comment</label>
-        <textarea
-          id={`${id}-comment`}
-          rows={2}
-          value={comment}
-          onChange={(event) => setComment(event.target.value)}
-          aria-invalid={commentError ? true : undefined}
-          aria-describedby={commentError ? `${id}-comment-error` : undefined}
-        />
-        {commentError ? (
-          <p className="field-error" id={`${id}-comment-error`}>
-            {commentError}
-          </p>
-        ) : null}
-      </div>
-      <ErrorAlert error={error} title="The review was not recorded" />
-      <div className="form-actions">
-        <button type="button" disabled={sending} onClick={() => void review('approve')}>
-          Approve
-        </button>
-        <button
-          type="button"
-          className="button-danger"
-          disabled={sending}
-          onClick={() => void review('deny')}
-        >
-          Deny
-        </button>
-      </div>
+      {reviewed ? (
+        <p className="muted">
+          You {reviewed.verdict === 'approve' ? 'approved' : 'denied'} this request; a reviewer counts once.
+        </p>
+      ) : !eligible ? (
+        <p className="muted">
+          Only members of {reviewers.join(' or ')} may review this request, and you are in none of them.
+        </p>
+      ) : (
+        <>
+          <div className={commentError ? 'field field-invalid' : 'field'}>
+            <label htmlFor={`${id}-comment`}>Comment</label>
+            <textarea
+              id={`${id}-comment`}
+              rows={2}
+              value={comment}
+              onChange={(event) => setComment(event.target.value)}
+              aria-invalid={commentError ? true : undefined}
+              aria-describedby={commentError ? `${id}-comment-error` : undefined}
+            />
+            {commentError ? (
+              <p className="field-error" id={`${id}-comment-error`}>
+                {commentError}
+              </p>
+            ) : null}
+          </div>
+          <ErrorAlert error={error} title="The review was not recorded" />
+          <div className="form-actions">
+            <button type="button" disabled={sending} onClick={() => void review('approve')}>
+              Approve
+            </button>
+            <button
+              type="button"
+              className="button-danger"
+              disabled={sending}
+              onClick={() => void review('deny')}
+            >
+              Deny
+            </button>
+          </div>
+        </>
+      )}
     </li>
   );
 }
