@@ -24,6 +24,7 @@ describe('web back-office: customer network rules', () => {
   let omar: E2eOperator;
   let pia: E2eOperator;
   let quinn: E2eOperator;
+  let rosa: E2eOperator;
   let ruleId: string;
 
   const customerRules = async () => {
@@ -67,6 +68,7 @@ describe('web back-office: customer network rules', () => {
     omar = await e2e.operator({ name: 'omar', displayName: 'Omar Network', roles: ['network-admin'] });
     pia = await e2e.operator({ name: 'pia', displayName: 'Pia Network', roles: ['network-admin'] });
     quinn = await e2e.operator({ name: 'quinn', displayName: 'Quinn Auditor', roles: ['auditor'] });
+    rosa = await e2e.operator({ name: 'rosa', displayName: 'Rosa Network', roles: ['network-admin'] });
   });
 
   afterAll(async () => {
@@ -184,10 +186,48 @@ describe('web back-office: customer network rules', () => {
     expect(await page.getByRole('row').filter({ hasText: '0.0.0.0/0' }).count()).toBe(0);
   });
 
+  it('keyboard only: a rule is added, and Escape closes the form without saving', async () => {
+    const { page } = await e2e.page();
+    await signInWithUi(page, rosa, WHERE);
+    const add = page.getByRole('button', { name: 'Add a rule' });
+    const focusedText = () => page.evaluate<string>('document.activeElement?.textContent ?? ""');
+    const focusedLabel = () =>
+      page.evaluate<string>(
+        'document.activeElement?.labels?.[0]?.textContent ?? document.activeElement?.tagName ?? ""',
+      );
+    await add.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(focusedText).toBe('Add a rule');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('region', { name: 'Add a rule' }).count()).toBe(0);
+
+    await add.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(focusedText).toBe('Add a rule');
+    const typeInto = async (label: string, text: string) => {
+      await page.keyboard.press('Tab');
+      expect(await focusedLabel()).toBe(label);
+      if (text) await page.keyboard.type(text);
+    };
+    await typeInto('Applies to', '');
+    await typeInto('Asset group', 'web');
+    await typeInto('Protocol', '');
+    await typeInto('Ports', '8081');
+    await typeInto('Source', '198.51.100.0/24');
+    await typeInto('Description', 'status page');
+    await typeInto('Owner', '');
+    await typeInto('Ticket', 'NET-45');
+    await page.getByText('The security checks pass.').waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByText('Rule tcp 8081 from 198.51.100.0/24 created (version 1)').waitFor();
+    await expect.poll(focusedText).toBe('Add a rule');
+    expect((await customerRules()).map((r) => r.ports)).toContain('8081');
+  });
+
   it('an auditor reads the rules and the plan, with nothing to edit or apply', async () => {
     const { page } = await e2e.page();
     await signInWithUi(page, quinn, WHERE);
-    await page.getByRole('row').filter({ hasText: '198.51.100.0/24' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'partner API' }).waitFor();
     expect(await page.getByRole('button', { name: /^(Add a rule|Edit rule|Delete rule)/ }).count()).toBe(0);
     await page.getByRole('button', { name: 'Preview plan' }).click();
     await page.getByText(/layers of 4 assets are in sync|layers on 4 assets would change/).waitFor();

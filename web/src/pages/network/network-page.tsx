@@ -123,7 +123,6 @@ function EnvironmentRules({ where }: { where: Where }) {
                   setDeleting(undefined);
                   setEditing({ mode: 'add' });
                 }}
-                disabled={editing?.mode === 'add'}
               >
                 Add a rule
               </button>

@@ -88,6 +88,9 @@ export function RuleForm({
     form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [focusInvalid]);
   const headingId = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // opened: keyboard and screen-reader users land on the form's heading
+  useEffect(() => heading.current?.focus(), []);
 
   const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) =>
     setDraft((d) => ({ ...d, [key]: value }));
@@ -175,8 +178,14 @@ export function RuleForm({
   const ruleMessages = byField('rule');
   const problems = findings.length;
   return (
-    <section className="panel network-form" aria-labelledby={headingId}>
-      <h2 id={headingId}>
+    <section
+      className="panel network-form"
+      aria-labelledby={headingId}
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') onCancel();
+      }}
+    >
+      <h2 id={headingId} ref={heading} tabIndex={-1}>
         {editing
           ? `Edit rule ${editing.protocol} ${editing.ports ?? ''} from ${editing.source}`
           : 'Add a rule'}
