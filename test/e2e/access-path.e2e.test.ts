@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunner } from '../../src/platform/jobs/job-runner.js';
+import { expectAccessible } from './support/accessibility.js';
 import { screenshot, signInWithUi, useE2e, type E2eOperator } from './support/index.js';
 
 /**
@@ -104,6 +105,7 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     await signInWithUi(requester.page, alice, '/access');
     await requester.page.getByRole('heading', { name: 'My access' }).waitFor();
     await requester.page.getByText('You have no access right now').waitFor();
+    await expectAccessible(requester.page);
     await screenshot(requester.page, 'my-access-empty');
 
     const form = requester.page;
@@ -123,6 +125,7 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     const preview = form.getByRole('region', { name: 'What the policy says' });
     await expect.poll(() => preview.innerText()).toContain('Maximum duration');
     expect(await preview.innerText()).toMatch(/4h[\s\S]*1 approval needed \(members of leads\)/);
+    await expectAccessible(form);
     await screenshot(form, 'request-access');
     await form.getByRole('button', { name: 'Request access' }).click();
     await form.getByRole('heading', { name: 'Request sent' }).waitFor();
@@ -138,11 +141,13 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
       expect(context).toContain(shown);
     }
     await card.getByText(`${alice.username} has had no grant yet.`).waitFor();
+    await expectAccessible(approver.page);
     await screenshot(approver.page, 'approvals');
     await card.getByLabel('Comment').fill('Fine for the report investigation');
     await card.getByRole('button', { name: 'Approve', exact: true }).click();
     await approver.page.getByText(`Approved ${alice.username}'s request for ${asset}`).waitFor();
     await approver.page.getByText('Nothing to review').waitFor();
+    await expectAccessible(approver.page);
     await screenshot(approver.page, 'approvals-empty');
 
     // the requester: the grant becomes active (provisioned by the server's workers) with its countdown
@@ -167,6 +172,7 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     expect(line).toMatch(new RegExp(`^psql "host=\\S+ port=\\d+ user=gh_\\w+ dbname=${database}"$`));
     expect(line).not.toContain(password);
     await mine.getByText(new RegExp(`by ${alice.username.replace('.', '\\.')}`)).waitFor();
+    await expectAccessible(mine);
     await screenshot(mine, 'my-access');
 
     // the copied line and password log in, read-only
@@ -177,6 +183,22 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     const write = await psqlWith(line, password, "INSERT INTO items VALUES (3, 'third')");
     expect(write.ok).toBe(false);
     expect(write.stderr).toContain('permission denied');
+
+    // more time: the extension goes to review, the approver grants it, the countdown moves
+    await mine.getByRole('button', { name: 'Request extension' }).click();
+    await mine.getByLabel('Extend by').fill('30m');
+    await mine.getByLabel('Why the work needs more time').fill('The report query runs long');
+    await mine.getByRole('button', { name: 'Request extension' }).click();
+    await mine.getByText(/^Extension to .* sent for review\.$/).waitFor();
+    await approver.page.goto('/approvals');
+    const extension = approver.page
+      .getByRole('listitem')
+      .filter({ hasText: `${alice.username} asks 30m more on ${asset}` });
+    expect(await extension.innerText()).toContain('The report query runs long');
+    await extension.getByRole('button', { name: 'Approve extension' }).click();
+    await approver.page.getByText(`Approved ${alice.username}'s extension on ${asset}.`).waitFor();
+    await mine.goto('/access');
+    await expect.poll(() => mine.getByRole('timer').innerText()).toMatch(/^1h (29|30)m \d\ds$/);
 
     // early revoke, confirmed; then the account is gone and the same login fails
     await mine.getByRole('button', { name: 'Revoke', exact: true }).click();
@@ -291,6 +313,7 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     expect(await progress.innerText()).toContain('still needed from security');
     expect(await progress.innerText()).toContain(`${dan.username} approved for dba`);
     expect(await progress.getByRole('meter').getAttribute('value')).toBe('1');
+    await expectAccessible(second.page);
     await screenshot(second.page, 'approvals-quorum');
     await samCard.getByRole('button', { name: 'Approve', exact: true }).click();
     await second.page

@@ -84,9 +84,11 @@ export function ApprovalsPage() {
         <ErrorAlert error={requests.error} title="Pending requests could not be loaded" />
       ) : null}
       {!requests.data && requests.status === 'loading' ? <Loading label="Loading pending requests…" /> : null}
-      {requests.data && theirs.length === 0 ? (
+      {requests.data && extensions.data && theirs.length === 0 && theirExtensions.length === 0 ? (
         <EmptyState title="Nothing to review">
-          <p>No one else&apos;s request is waiting for review. Your own requests are reviewed by others.</p>
+          <p>
+            No one else&apos;s request or extension is waiting for review. Your own are reviewed by others.
+          </p>
         </EmptyState>
       ) : null}
       {theirs.length > 0 ? (
