@@ -32,13 +32,17 @@ describe('signing in with the identity provider (OIDC)', () => {
     },
   });
 
-  it('offers "Sign in with SSO" and signs in through the provider', async () => {
+  it('offers "Sign in with SSO", signs in through the provider and returns to the page asked for', async () => {
     idp.login = 'olivia.sso';
     const { page } = await e2e.page();
-    await page.goto('/');
+    // a deep link: after the provider, the browser comes back to it
+    await page.goto('/audit');
     const sso = page.getByRole('link', { name: 'Sign in with SSO' });
     await sso.waitFor();
     await sso.click();
+    await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/audit');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
     await page.getByRole('heading', { name: 'Welcome, Olivia Sso' }).waitFor();
     await expect(page.getByRole('banner').innerText()).resolves.toContain('Signed in as Olivia Sso');
     // admin through the ops-admins group: every section is there

@@ -26,10 +26,21 @@ export function oidcRoutes(deps: { oidc: OidcService; cookies: CookieSettings })
       '/api/v1/auth/oidc/start',
       {
         config: { permission: 'public', rateLimited: true },
-        schema: { tags, summary: 'Sign in with the identity provider: redirects there', security: [] },
+        schema: {
+          tags,
+          summary: 'Sign in with the identity provider: redirects there',
+          security: [],
+          querystring: z.object({
+            next: z
+              .string()
+              .max(200)
+              .optional()
+              .describe('A back-office path to return to afterwards (like /approvals); others are ignored'),
+          }),
+        },
       },
-      async (_request, reply) => {
-        const { location, flow } = await oidc.start();
+      async (request, reply) => {
+        const { location, flow } = await oidc.start(request.query.next);
         // Lax, not Strict: it must come back with the browser's top-level return from the IdP
         reply.setCookie(FLOW_COOKIE, flow, {
           httpOnly: true,
@@ -48,7 +59,8 @@ export function oidcRoutes(deps: { oidc: OidcService; cookies: CookieSettings })
         config: { permission: 'public', rateLimited: true },
         schema: {
           tags,
-          summary: 'Where the identity provider sends the browser back; opens a session and goes to /',
+          summary:
+            'Where the identity provider sends the browser back; opens a session and goes to / (or the page given to start)',
           security: [],
           querystring: z.object({}).passthrough(),
         },
@@ -56,8 +68,9 @@ export function oidcRoutes(deps: { oidc: OidcService; cookies: CookieSettings })
       async (request, reply) => {
         const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
         let session;
+        let returnTo: string;
         try {
-          ({ session } = await oidc.finish(
+          ({ session, returnTo } = await oidc.finish(
             { requestId: request.id, sourceIp: request.ip },
             request.cookies[FLOW_COOKIE],
             query,
@@ -74,7 +87,7 @@ export function oidcRoutes(deps: { oidc: OidcService; cookies: CookieSettings })
         }
         reply.clearCookie(FLOW_COOKIE, { path: FLOW_PATH });
         setSessionCookies(reply, cookies, session);
-        return reply.header('cache-control', 'no-store').redirect('/', 303);
+        return reply.header('cache-control', 'no-store').redirect(returnTo, 303);
       },
     );
   };

@@ -34,6 +34,14 @@ interface FlowState {
   state: string;
   nonce: string;
   expiresAt: number;
+  /** The back-office page to return to (checked at start, sealed with the rest). */
+  returnTo?: string;
+}
+
+/** A path of this site (one leading slash, printable ASCII, no backslash), or undefined. */
+export function localPath(path: string | undefined): string | undefined {
+  if (path === undefined || path.length > 200 || path.includes('\\')) return undefined;
+  return /^\/(?!\/)[!-~]*$/.test(path) ? path : undefined;
 }
 
 const FLOW_CONTEXT = 'oidc-flow';
@@ -142,13 +150,15 @@ export function createOidcService(deps: OidcServiceDeps) {
 
   return {
     /** Where to send the browser, and the sealed flow state to keep in a cookie until it returns. */
-    async start(): Promise<{ location: string; flow: string }> {
+    async start(returnTo?: string): Promise<{ location: string; flow: string }> {
       const config = await configuration();
+      const back = localPath(returnTo);
       const flow: FlowState = {
         verifier: client.randomPKCECodeVerifier(),
         state: client.randomState(),
         nonce: client.randomNonce(),
         expiresAt: deps.clock.now().getTime() + FLOW_MS,
+        ...(back ? { returnTo: back } : {}),
       };
       const location = client.buildAuthorizationUrl(config, {
         redirect_uri: settings.redirectUri,
@@ -166,7 +176,7 @@ export function createOidcService(deps: OidcServiceDeps) {
       ctx: AttemptContext,
       sealedFlow: string | undefined,
       query: string,
-    ): Promise<{ operator: Operator; session: IssuedSession }> {
+    ): Promise<{ operator: Operator; session: IssuedSession; returnTo: string }> {
       let flow: FlowState;
       try {
         flow = JSON.parse(deps.secrets.open(sealedFlow ?? '', FLOW_CONTEXT)) as FlowState;
@@ -231,7 +241,7 @@ export function createOidcService(deps: OidcServiceDeps) {
         });
         return issued;
       });
-      return { operator, session };
+      return { operator, session, returnTo: localPath(flow.returnTo) ?? '/' };
     },
   };
 }

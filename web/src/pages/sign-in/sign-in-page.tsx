@@ -75,7 +75,7 @@ export function SignInPage() {
           ) : null}
           {step.kind === 'password' ? (
             <PasswordStep
-              sso={sso}
+              sso={sso && next !== '/' ? `${sso}?next=${encodeURIComponent(next)}` : sso}
               initialError={lastError}
               onNext={(answer) => {
                 setLastError(undefined);
