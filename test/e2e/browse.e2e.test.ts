@@ -234,6 +234,19 @@ describe('web back-office: inventory and audit', () => {
     await expect.poll(() => rowNames(page)).toEqual(first);
     await screenshot(page, 'audit');
 
+    // what the API would refuse is said next to the field, and nothing is asked
+    const action = page.getByLabel('Action', { exact: true });
+    await action.fill('Ticket Created');
+    await page.getByLabel('From', { exact: true }).fill('2026-11-26T12:00');
+    await page.getByLabel('To', { exact: true }).fill('2026-11-26T11:00');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText('Use lower-case letters, digits and . _ -').waitFor();
+    await page.getByText('Must not be before From').waitFor();
+    await expect(action.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(page.evaluate('document.activeElement.labels[0].textContent')).resolves.toBe('Action');
+    await expect(rowNames(page)).resolves.toEqual(first);
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+
     // by ticket and action prefix
     await page.getByLabel('Action', { exact: true }).fill('ticket.*');
     await page.getByLabel('Ticket', { exact: true }).fill(ticket.ref);

@@ -28,10 +28,20 @@ export function Pager<C>({
   nextCursor: C | null | undefined;
   shown: number;
 }) {
-  if (pages.page === 1 && (nextCursor === null || nextCursor === undefined)) return null;
+  const first = pages.page === 1;
+  const last = nextCursor === null || nextCursor === undefined;
+  if (first && last) return null;
+  // aria-disabled rather than disabled: a button that becomes unavailable keeps the keyboard focus
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" className="button-secondary" disabled={pages.page === 1} onClick={pages.previous}>
+      <button
+        type="button"
+        className="button-secondary"
+        aria-disabled={first}
+        onClick={() => {
+          if (!first) pages.previous();
+        }}
+      >
         Previous page
       </button>
       <span className="pager-where" aria-live="polite">
@@ -40,9 +50,9 @@ export function Pager<C>({
       <button
         type="button"
         className="button-secondary"
-        disabled={nextCursor === null || nextCursor === undefined}
+        aria-disabled={last}
         onClick={() => {
-          if (nextCursor !== null && nextCursor !== undefined) pages.next(nextCursor);
+          if (!last) pages.next(nextCursor);
         }}
       >
         Next page

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import type { AuditFilters, filterKeys } from '../../api/audit';
 
 /** An ISO time as a datetime-local input shows it (the operator's local time, to the minute). */
@@ -57,6 +57,29 @@ const fields: { key: keyof Draft; label: string; hint?: string; type?: string }[
   { key: 'to', label: 'To', hint: 'Your local time', type: 'datetime-local' },
 ];
 
+const ACTION = /^[a-z0-9_.-]+(\.\*)?$/;
+
+/** What the API would refuse, said next to the field before asking it (empty when all is well). */
+export function problemsOf(draft: Draft): Partial<Record<keyof Draft, string>> {
+  const problems: Partial<Record<keyof Draft, string>> = {};
+  const action = draft.action.trim();
+  if (action && !ACTION.test(action)) {
+    problems.action =
+      'Use lower-case letters, digits and . _ -, like auth.signed-in, or a prefix ending in .*, like access-request.*';
+  }
+  for (const key of ['actorName', 'targetId', 'ticket', 'requestId'] as const) {
+    if (draft[key].trim().length > 100) problems[key] = 'At most 100 characters';
+  }
+  if (draft.targetType.trim().length > 50) problems.targetType = 'At most 50 characters';
+  for (const key of ['from', 'to'] as const) {
+    if (draft[key] && !fromLocalInput(draft[key])) problems[key] = 'Enter a date and a time';
+  }
+  const from = fromLocalInput(draft.from);
+  const to = fromLocalInput(draft.to);
+  if (from && to && from > to) problems.to = 'Must not be before From';
+  return problems;
+}
+
 /**
  * The search form: edited freely, applied with "Search" (or Enter); "Clear" shows everything again.
  * Re-created (by key) when the filters are replaced from outside, e.g. from an event's detail.
@@ -70,14 +93,30 @@ export function AuditFilterForm({
 }) {
   const id = useId();
   const [draft, setDraft] = useState<Draft>(() => draftOf(filters));
+  const [problems, setProblems] = useState<Partial<Record<keyof Draft, string>>>({});
+  const form = useRef<HTMLFormElement>(null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    const found = problemsOf(draft);
+    setProblems(found);
+    const first = fields.find((f) => found[f.key]);
+    if (first) {
+      form.current?.querySelector<HTMLInputElement>(`#${CSS.escape(`${id}-${first.key}`)}`)?.focus();
+      return;
+    }
     onSearch(filtersOf(draft));
   };
   return (
-    <form className="audit-filters" role="search" aria-label="Search the audit log" onSubmit={submit}>
+    <form
+      ref={form}
+      className="audit-filters"
+      role="search"
+      aria-label="Search the audit log"
+      noValidate
+      onSubmit={submit}
+    >
       {fields.map((f) => (
-        <div className="field" key={f.key}>
+        <div className={problems[f.key] ? 'field field-invalid' : 'field'} key={f.key}>
           <label htmlFor={`${id}-${f.key}`}>{f.label}</label>
           {f.hint ? (
             <p className="field-hint" id={`${id}-${f.key}-hint`}>
@@ -90,9 +129,19 @@ export function AuditFilterForm({
             autoComplete="off"
             spellCheck={false}
             value={draft[f.key]}
-            aria-describedby={f.hint ? `${id}-${f.key}-hint` : undefined}
+            aria-invalid={problems[f.key] ? true : undefined}
+            aria-describedby={
+              [f.hint ? `${id}-${f.key}-hint` : '', problems[f.key] ? `${id}-${f.key}-error` : '']
+                .filter(Boolean)
+                .join(' ') || undefined
+            }
             onChange={(event) => setDraft({ ...draft, [f.key]: event.target.value })}
           />
+          {problems[f.key] ? (
+            <p className="field-error" id={`${id}-${f.key}-error`}>
+              {problems[f.key]}
+            </p>
+          ) : null}
         </div>
       ))}
       <div className="audit-filters-actions">
@@ -102,6 +151,7 @@ export function AuditFilterForm({
           className="button-secondary"
           onClick={() => {
             setDraft(draftOf({}));
+            setProblems({});
             onSearch({});
           }}
         >
