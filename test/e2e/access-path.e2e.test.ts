@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunner } from '../../src/platform/jobs/job-runner.js';
-import { expectAccessible } from './support/accessibility.js';
 import { screenshot, signInWithUi, useE2e, type E2eOperator } from './support/index.js';
 
 /**
@@ -105,7 +104,6 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     await signInWithUi(requester.page, alice, '/access');
     await requester.page.getByRole('heading', { name: 'My access' }).waitFor();
     await requester.page.getByText('You have no access right now').waitFor();
-    await expectAccessible(requester.page);
     await screenshot(requester.page, 'my-access-empty');
 
     const form = requester.page;
@@ -125,7 +123,6 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     const preview = form.getByRole('region', { name: 'What the policy says' });
     await expect.poll(() => preview.innerText()).toContain('Maximum duration');
     expect(await preview.innerText()).toMatch(/4h[\s\S]*1 approval needed \(members of leads\)/);
-    await expectAccessible(form);
     await screenshot(form, 'request-access');
     await form.getByRole('button', { name: 'Request access' }).click();
     await form.getByRole('heading', { name: 'Request sent' }).waitFor();
@@ -141,13 +138,11 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
       expect(context).toContain(shown);
     }
     await card.getByText(`${alice.username} has had no grant yet.`).waitFor();
-    await expectAccessible(approver.page);
     await screenshot(approver.page, 'approvals');
     await card.getByLabel('Comment').fill('Fine for the report investigation');
     await card.getByRole('button', { name: 'Approve', exact: true }).click();
     await approver.page.getByText(`Approved ${alice.username}'s request for ${asset}`).waitFor();
     await approver.page.getByText('Nothing to review').waitFor();
-    await expectAccessible(approver.page);
     await screenshot(approver.page, 'approvals-empty');
 
     // the requester: the grant becomes active (provisioned by the server's workers) with its countdown
@@ -172,7 +167,6 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     expect(line).toMatch(new RegExp(`^psql "host=\\S+ port=\\d+ user=gh_\\w+ dbname=${database}"$`));
     expect(line).not.toContain(password);
     await mine.getByText(new RegExp(`by ${alice.username.replace('.', '\\.')}`)).waitFor();
-    await expectAccessible(mine);
     await screenshot(mine, 'my-access');
 
     // the copied line and password log in, read-only
@@ -313,7 +307,6 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     expect(await progress.innerText()).toContain('still needed from security');
     expect(await progress.innerText()).toContain(`${dan.username} approved for dba`);
     expect(await progress.getByRole('meter').getAttribute('value')).toBe('1');
-    await expectAccessible(second.page);
     await screenshot(second.page, 'approvals-quorum');
     await samCard.getByRole('button', { name: 'Approve', exact: true }).click();
     await second.page
