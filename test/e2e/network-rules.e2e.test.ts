@@ -25,12 +25,14 @@ describe('web back-office: customer network rules', () => {
   let pia: E2eOperator;
   let quinn: E2eOperator;
   let rosa: E2eOperator;
+  let sam: E2eOperator;
   let ruleId: string;
 
   const customerRules = async () => {
     const listed = await e2e.server.t.call('GET', '/api/v1/network/rules?kind=customer');
-    return listed.json<{ rules: { id: string; ports: string | null; source: string; version: number }[] }>()
-      .rules;
+    return listed.json<{
+      rules: { id: string; ports: string | null; source: string; description: string; version: number }[];
+    }>().rules;
   };
 
   beforeAll(async () => {
@@ -69,6 +71,7 @@ describe('web back-office: customer network rules', () => {
     pia = await e2e.operator({ name: 'pia', displayName: 'Pia Network', roles: ['network-admin'] });
     quinn = await e2e.operator({ name: 'quinn', displayName: 'Quinn Auditor', roles: ['auditor'] });
     rosa = await e2e.operator({ name: 'rosa', displayName: 'Rosa Network', roles: ['network-admin'] });
+    sam = await e2e.operator({ name: 'sam', displayName: 'Sam Network', roles: ['network-admin'] });
   });
 
   afterAll(async () => {
@@ -222,6 +225,40 @@ describe('web back-office: customer network rules', () => {
     await page.getByText('Rule tcp 8081 from 198.51.100.0/24 created (version 1)').waitFor();
     await expect.poll(focusedText).toBe('Add a rule');
     expect((await customerRules()).map((r) => r.ports)).toContain('8081');
+  });
+
+  it('an edit that meets another editor’s change says so, and keeps both changes when saved again', async () => {
+    const { page, errors } = await e2e.page();
+    errors.expectHttpError(409, `/api/v1/network/rules/${ruleId}`);
+    await signInWithUi(page, sam, WHERE);
+    await page.getByRole('button', { name: 'Edit rule tcp 8080 from 198.51.100.0/24' }).click();
+    const form = page.getByRole('region', { name: /^Edit rule/ });
+    await form.getByText('Editing version 2.').waitFor();
+    // meanwhile, someone else changes the description through the API
+    const other = await e2e.server.t.call('PATCH', `/api/v1/network/rules/${ruleId}`, {
+      body: { version: 2, description: 'partner API (v2 clients)', ticket: 'NET-50' },
+    });
+    expect(other.statusCode, other.body).toBe(200);
+
+    await form.getByLabel('Ports', { exact: true }).fill('8082');
+    await form.getByLabel('Ticket', { exact: true }).fill('NET-51');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await form.getByText('Someone else changed this rule').waitFor();
+    await form
+      .getByText(/Now: tcp 8080 from 198\.51\.100\.0\/24 \(partner API \(v2 clients\)\), version 3/)
+      .waitFor();
+    expect(await form.getByLabel('Ports', { exact: true }).inputValue()).toBe('8082');
+    await form.getByText('The security checks pass.').waitFor();
+    await screenshot(page, 'network-rule-conflict');
+    await form.getByRole('button', { name: 'Keep my changes on top of version 3' }).click();
+    await form.getByText('Editing version 3.').waitFor();
+    expect(await form.getByLabel('Description', { exact: true }).inputValue()).toBe(
+      'partner API (v2 clients)',
+    );
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Rule tcp 8082 from 198.51.100.0/24 updated (version 4)').waitFor();
+    const saved = (await customerRules()).find((r) => r.id === ruleId);
+    expect(saved).toMatchObject({ ports: '8082', version: 4, description: 'partner API (v2 clients)' });
   });
 
   it('an auditor reads the rules and the plan, with nothing to edit or apply', async () => {

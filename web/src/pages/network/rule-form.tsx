@@ -72,6 +72,8 @@ export function RuleForm({
 }) {
   const { me } = useSession();
   const [draft, setDraft] = useState<RuleDraft>(() => draftOf(editing, me?.operator.username ?? ''));
+  /** the rule as this edit started from it: what the operator changed is what differs from it */
+  const [base, setBase] = useState<RuleDraft>(draft);
   const [version, setVersion] = useState(editing?.version ?? 1);
   const [findings, setFindings] = useState<CheckFinding[]>([]);
   const [checking, setChecking] = useState(false);
@@ -167,9 +169,20 @@ export function RuleForm({
     }
   };
 
-  /** After a 409: take the other editor's version and keep this operator's changes on top of it. */
+  /**
+   * After a 409: start again from the other editor's version, with this operator's own changes (the
+   * fields that differ from where this edit started) on top of it; the operator then saves again.
+   */
   const rebase = () => {
     if (!current) return;
+    const theirs = draftOf(current, '');
+    const merged = { ...theirs, ticket: draft.ticket };
+    for (const key of ['scope', 'protocol', 'ports', 'source', 'description', 'owner'] as const) {
+      if (JSON.stringify(draft[key]) !== JSON.stringify(base[key]))
+        Object.assign(merged, { [key]: draft[key] });
+    }
+    setBase(theirs);
+    setDraft(merged);
     setVersion(current.version ?? version);
     setError(undefined);
     setCurrent(undefined);
@@ -205,7 +218,7 @@ export function RuleForm({
             version {current.version}.
           </p>
           <button type="button" className="button-secondary" onClick={rebase}>
-            Save my changes over version {current.version}
+            Keep my changes on top of version {current.version}
           </button>
         </div>
       ) : null}
