@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -55,13 +55,20 @@ export async function registerWeb(
   root: string,
 ): Promise<(request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined> {
   await app.register(fastifyStatic, { root, serve: false });
-  // read once: the build does not change under a running server
-  const index = readFileSync(path.join(root, 'index.html'));
+  // read again when the build changes (npm run build:web under a running server names new assets)
+  const indexFile = path.join(root, 'index.html');
+  let index = { mtimeMs: 0, body: Buffer.alloc(0) };
+  const currentIndex = (): Buffer => {
+    const { mtimeMs } = statSync(indexFile);
+    if (mtimeMs !== index.mtimeMs) index = { mtimeMs, body: readFileSync(indexFile) };
+    return index.body;
+  };
+  currentIndex();
   const sendIndex = (reply: FastifyReply) =>
     withSecurityHeaders(reply)
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
-      .send(index);
+      .send(currentIndex());
 
   app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) =>
     sendIndex(reply),

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,16 @@ describe('the web back-office served by the Gatehouse server', () => {
       expect(refused.statusCode, url).toBe(403);
       expect(refused.body, url).not.toContain('Gatehouse</title>');
     }
+  });
+
+  it('serves a new build without a restart', async () => {
+    const rebuilt = INDEX.replace('app-1a2b3c.js', 'app-4d5e6f.js');
+    writeFileSync(path.join(root, 'index.html'), rebuilt);
+    utimesSync(path.join(root, 'index.html'), new Date(), new Date(Date.now() + 5000));
+    expect((await get('/', html)).body).toBe(rebuilt);
+    writeFileSync(path.join(root, 'index.html'), INDEX);
+    utimesSync(path.join(root, 'index.html'), new Date(), new Date(Date.now() + 10_000));
+    expect((await get('/', html)).body).toBe(INDEX);
   });
 
   it('says where to sign in: the sign-in methods are public', async () => {
