@@ -59,8 +59,12 @@ export async function registerWeb(
   const indexFile = path.join(root, 'index.html');
   let index = { mtimeMs: 0, body: Buffer.alloc(0) };
   const currentIndex = (): Buffer => {
-    const { mtimeMs } = statSync(indexFile);
-    if (mtimeMs !== index.mtimeMs) index = { mtimeMs, body: readFileSync(indexFile) };
+    try {
+      const { mtimeMs } = statSync(indexFile);
+      if (mtimeMs !== index.mtimeMs) index = { mtimeMs, body: readFileSync(indexFile) };
+    } catch {
+      // a build in progress removed it for a moment: the last one read still serves
+    }
     return index.body;
   };
   currentIndex();
