@@ -95,13 +95,16 @@ describe('ticket trackers managed through the API', () => {
       token: tokens.dana,
       body: { asset: `${run}-db`, level: 'read-only', duration: '1h', reason: 'fix a report', ticket },
     });
-  const trackerEvents = async () =>
-    await t.gh.store.db
+  const trackerEvents = async () => {
+    // in sequence order: sealed first, as the audit service's own reads are (decision 0015)
+    await t.gh.audit.sealWaiting(t.gh.store.db);
+    return t.gh.store.db
       .selectFrom('audit_events')
       .selectAll()
       .where('action', 'like', 'ticket-tracker.%')
       .orderBy('seq')
       .execute();
+  };
 
   it('refuses bad input with 400 and non-admins with 403, changing nothing', async () => {
     const good = {

@@ -138,6 +138,8 @@ describe('gatehouse integrations trackers (CLI)', () => {
     for (const secret of ['jira-token-from-a-file', 'snow-password-on-stdin', 'rotated-password']) {
       expect(everything).not.toContain(secret);
     }
+    // in sequence order: sealed first, as the audit service's own reads are (decision 0015)
+    await t.gh.audit.sealWaiting(t.gh.store.db);
     const events = await t.gh.store.db
       .selectFrom('audit_events')
       .select('action')
