@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible } from './support/accessibility.js';
-import { screenshot, signInWithUi, useE2e, type E2eOperator } from './support/index.js';
+import {
+  expectAccessible,
+  screenshot,
+  searchAuditPage,
+  signInWithUi,
+  useE2e,
+  type E2eOperator,
+} from './support/index.js';
 
 /**
  * Browsing the back-office, on a real server on PostgreSQL: the Inventory page's views, filters, pages
@@ -328,5 +334,77 @@ describe('web back-office: inventory and audit', () => {
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
     await expect(page.getByLabel('Actor', { exact: true }).inputValue()).resolves.toBe(amy.username);
     await expect(page.getByLabel('Action', { exact: true }).inputValue()).resolves.toBe('');
+  });
+
+  it('finds the events of an access path made through the API, by its ticket and by the request', async () => {
+    const { t, run } = e2e.server;
+    const asApi = async (token: string | undefined, url: string, body: unknown, status: number) => {
+      const response = await t.call('POST', url, { ...(token ? { token } : {}), body });
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(status);
+      return response.json<Record<string, unknown>>();
+    };
+    await asApi(
+      undefined,
+      '/api/v1/access/policies',
+      {
+        policies: [
+          {
+            name: 'dev-databases',
+            requesterGroups: ['dev'],
+            levels: ['read-only'],
+            assets: { kinds: ['database'] },
+            maxDuration: '4h',
+            ticket: 'required',
+            approvals: { approverGroups: ['leads'], reviewWindow: '2h' },
+          },
+        ],
+      },
+      200,
+    );
+    const dana = `${run}.dana`;
+    const lee = `${run}.lee`;
+    const danaToken = await t.operatorToken(dana, ['requester'], ['dev']);
+    const leeToken = await t.operatorToken(lee, ['approver'], ['leads']);
+    const { ref } = await asApi(
+      undefined,
+      '/api/v1/tickets',
+      { title: 'Monthly report', assignee: dana },
+      201,
+    );
+    const request = await asApi(
+      danaToken,
+      '/api/v1/access/requests',
+      {
+        asset: e2e.fleet.postgres.asset,
+        level: 'read-only',
+        duration: '1h',
+        reason: 'The monthly report is slow',
+        ticket: ref,
+      },
+      201,
+    );
+    await asApi(leeToken, `/api/v1/access/requests/${String(request.id)}/approve`, { comment: 'ok' }, 200);
+
+    const ann = await e2e.operator({ name: 'ann', roles: ['auditor'] });
+    const { page } = await e2e.page();
+    await signInWithUi(page, ann, '/audit');
+
+    // the ticket's whole path, newest first: the ticket, the request, its approval and the grant
+    const byTicket = await searchAuditPage(page, { ticket: String(ref) });
+    expect(byTicket.map((r) => r.action)).toEqual([
+      'grant.created',
+      'access-request.approved',
+      'access-request.created',
+      'ticket.created',
+    ]);
+    expect(new Set(byTicket.map((r) => r.ticket))).toEqual(new Set([String(ref)]));
+
+    // the request's own events, by whom
+    const byRequest = await searchAuditPage(page, {
+      targetType: 'access-request',
+      targetId: String(request.id),
+    });
+    const who = Object.fromEntries(byRequest.map((r) => [r.action, r.actor]));
+    expect(who).toMatchObject({ 'access-request.created': dana, 'access-request.approved': lee });
   });
 });

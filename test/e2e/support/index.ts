@@ -6,6 +6,8 @@ import { createOperator, type E2eOperator, type OperatorOptions } from './operat
 import { startE2eServer, type E2eServer, type E2eServerOptions } from './server.js';
 
 export { screenshot } from './screenshots.js';
+export { accessibilityProblems, expectAccessible } from './accessibility.js';
+export { searchAuditPage, type AuditRow, type AuditSearch } from './audit-page.js';
 export { signInWithUi, totpCode, type E2eOperator } from './operators.js';
 export type { GuardedPage } from './browser.js';
 export type { E2eFleet } from './fleet.js';

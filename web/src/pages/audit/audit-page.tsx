@@ -42,7 +42,10 @@ function Results({ filters }: { filters: AuditFilters }) {
   const events = useApi((signal) => auditApi.search(filters, pages.cursor, signal), [key, pages.cursor]);
   const filtered = Object.values(filters).some(Boolean);
   if (events.status === 'error') return <ErrorAlert error={events.error} title="The search failed" />;
-  if (!events.data) return <Loading label="Searching the audit log…" />;
+  // a new search's answer is awaited before saying it found nothing
+  if (!events.data || (events.status === 'loading' && events.data.items.length === 0)) {
+    return <Loading label="Searching the audit log…" />;
+  }
   if (events.data.items.length === 0) {
     return (
       <EmptyState title={filtered ? 'No event matches this search' : 'The audit log is empty'}>
