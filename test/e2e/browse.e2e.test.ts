@@ -180,7 +180,7 @@ describe('web back-office: inventory and audit', () => {
     await screenshot(page, 'inventory-jumpboxes');
   });
 
-  it("shows the API's error, with its request id, when a list cannot be loaded", async () => {
+  it("shows the API's error, with its request id, when a list cannot be loaded, and a page that is not there", async () => {
     const { page, errors } = await e2e.page();
     await signInWithUi(page, iris);
     errors.expectHttpError(503, '/api/v1/jumpboxes');
@@ -206,6 +206,12 @@ describe('web back-office: inventory and audit', () => {
     await alert.getByText('The jumpboxes could not be loaded').waitFor();
     await alert.getByText('The database is not reachable; try again in a minute.').waitFor();
     await alert.getByText('req-e2e-503').waitFor();
+
+    // and an address the back-office has no page for
+    await page.goto('/inventory-of-nothing');
+    await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Go to the start page' }).waitFor();
+    await screenshot(page, 'not-found');
   });
 
   it('finds an event made through the API by its filters, shows its detail, exports it, and verifies the chain', async () => {
