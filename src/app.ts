@@ -380,7 +380,6 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
         store,
         audit,
         logger,
-        databaseUrl: notifyUrl,
         intervalMs: config.audit.sealIntervalMs,
       });
       // grants in flight resume (and the orphan sweep is scheduled) before the first poll

@@ -80,9 +80,7 @@ describe.each(backends)('audit sealing on %s', (backend) => {
     t = await createTestStore(backend);
     const { db } = t.store;
     const log = newLog(createSigner(randomBytes(32)));
-    sealers.push(
-      startAuditSealer({ store: t.store, audit: log, logger, intervalMs: HOUR, databaseUrl: t.databaseUrl }),
-    );
+    sealers.push(startAuditSealer({ store: t.store, audit: log, logger, intervalMs: HOUR }));
     for (const n of range(1, 3)) await db.transaction().execute((tx) => log.append(tx, input(n)));
     await untilSealed(db, 3);
     expect(await log.verify(db)).toMatchObject({ ok: true, checked: 3 });
@@ -134,7 +132,6 @@ describe.each(backends)('audit sealing on %s', (backend) => {
             audit: node.log,
             logger,
             intervalMs: 50,
-            databaseUrl: t.databaseUrl,
           }),
         );
       }

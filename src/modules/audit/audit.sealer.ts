@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { Store } from '../../platform/db/store.js';
 import { errorSummary } from '../../platform/jobs/job-types.js';
 import type { Logger } from '../../platform/logger.js';
@@ -9,25 +8,29 @@ import type { AuditLog } from './audit.service.js';
  * log is sealed even when nobody reads it (readers seal what waits themselves, see `sealWaiting`).
  * Why sealing happens after commit: docs/decisions/0015-*.md.
  *
- * - On a PostgreSQL server, appends send `NOTIFY gatehouse_audit` (migration 0017), delivered at
- *   commit to the sealer of every node, each LISTENing on a connection of its own. One of them takes
- *   the sealer lock (a try-lock: the others leave it to that one) and seals.
- * - On the embedded store the log rings it in process: PGlite has one connection, so the sealing
- *   transaction runs after the appending one has committed or rolled back.
- * - A timer (`intervalMs`) is the backstop for anything not heard, and the first turn runs at start:
- *   events committed before a crash are sealed then.
+ * - Every append in this process rings it. The ring comes before the appending transaction commits:
+ *   on the embedded store that is enough (PGlite has one connection, so the sealing transaction runs
+ *   after the appending one has ended); on a PostgreSQL server turns run `COMMIT_GRACE_MS` and `SLOW_COMMIT_MS`
+ *   later, and whatever committed after those is sealed by the next ring, a reader, or the timer.
+ * - Appends do not NOTIFY (migration 0018: it would serialise their commits); events of other nodes
+ *   are sealed by those nodes' sealers, and any node's readers.
+ * - Any number of nodes may run one: a turn takes the sealer lock with a try-lock, and leaves the work
+ *   to the node that holds it (looking again `BUSY_RETRY_MS` later).
+ * - A timer (`intervalMs`) is the backstop, and the first turn runs at start: events committed before
+ *   a crash are sealed then.
  */
 
-export const AUDIT_CHANNEL = 'gatehouse_audit';
 /** When another node held the sealer lock: look again this soon, in case it missed a late commit. */
 const BUSY_RETRY_MS = 50;
+/** On a server store, how long after an append its turn runs: time for the transaction to commit. */
+const COMMIT_GRACE_MS = 20;
+/** …and once more this long after, for a transaction that took longer to commit. */
+const SLOW_COMMIT_MS = 250;
 
 export interface AuditSealerDeps {
   store: Pick<Store, 'db' | 'kind'>;
   audit: Pick<AuditLog, 'trySeal' | 'onAppended'>;
   logger: Logger;
-  /** The server store's URL, to LISTEN on; undefined on the embedded store. */
-  databaseUrl?: string | undefined;
   intervalMs: number;
 }
 
@@ -72,8 +75,21 @@ export function startAuditSealer(deps: AuditSealerDeps): AuditSealer {
 
   const timer = setInterval(wake, deps.intervalMs);
   timer.unref();
-  const unhook = deps.store.kind === 'pglite' ? deps.audit.onAppended(wake) : () => undefined;
-  const listener = deps.databaseUrl ? listenForAppends(deps.databaseUrl, wake, logger) : undefined;
+  // on a server store: a turn shortly after an append, and one more a little later for a slow commit
+  let soon: NodeJS.Timeout | undefined;
+  let later: NodeJS.Timeout | undefined;
+  const ringSoon = () => {
+    if (stopped) return;
+    soon ??= setTimeout(() => {
+      soon = undefined;
+      wake();
+    }, COMMIT_GRACE_MS).unref();
+    later ??= setTimeout(() => {
+      later = undefined;
+      wake();
+    }, SLOW_COMMIT_MS).unref();
+  };
+  const unhook = deps.audit.onAppended(deps.store.kind === 'pglite' ? wake : ringSoon);
   wake();
 
   return {
@@ -81,68 +97,10 @@ export function startAuditSealer(deps: AuditSealerDeps): AuditSealer {
       stopped = true;
       clearInterval(timer);
       if (retry) clearTimeout(retry);
+      if (soon) clearTimeout(soon);
+      if (later) clearTimeout(later);
       unhook();
-      await listener?.close();
       await running;
-    },
-  };
-}
-
-/**
- * LISTENs on `gatehouse_audit` on a connection of its own; a lost connection is re-opened with a
- * growing delay (up to 30 s) while the timer carries on.
- */
-function listenForAppends(databaseUrl: string, wake: () => void, logger: Logger): { close(): Promise<void> } {
-  let client: pg.Client | undefined;
-  let closed = false;
-  let failures = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-
-  const retry = () => {
-    if (closed || retryTimer) return;
-    const delay = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
-    failures += 1;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      void connect();
-    }, delay);
-    retryTimer.unref();
-  };
-
-  async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString: databaseUrl, application_name: 'gatehouse-audit' });
-    client = next;
-    next.on('error', (error) => {
-      logger.warn({ err: errorSummary(error) }, 'lost the audit notification connection; reconnecting');
-      void next.end().catch(() => undefined);
-      if (client === next) client = undefined;
-      retry();
-    });
-    next.on('notification', (message) => {
-      if (message.channel === AUDIT_CHANNEL) wake();
-    });
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${AUDIT_CHANNEL}`);
-      failures = 0;
-      // what was appended while nobody listened waits now
-      wake();
-      if (closed) await next.end().catch(() => undefined);
-    } catch (error) {
-      logger.warn({ err: errorSummary(error) }, 'could not listen for audit appends; sealing on a timer');
-      await next.end().catch(() => undefined);
-      if (client === next) client = undefined;
-      retry();
-    }
-  }
-
-  void connect();
-  return {
-    async close() {
-      closed = true;
-      if (retryTimer) clearTimeout(retryTimer);
-      await client?.end().catch(() => undefined);
-      client = undefined;
     },
   };
 }
