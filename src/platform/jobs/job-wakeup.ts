@@ -11,7 +11,9 @@ import { errorSummary } from './job-types.js';
  * - On a PostgreSQL server a claim could run before the enqueuing transaction commits and miss the
  *   job, so there the jobs table's trigger (migration 0007) sends `NOTIFY gatehouse_jobs` as a job is
  *   queued: PostgreSQL delivers it at commit (never for a rollback), to the runners of this process and
- *   of every other node, each of which LISTENs on a connection of its own (`listenForJobs`).
+ *   of every other node, each of which LISTENs on a connection of its own (`listenForJobs`). Only a job
+ *   due within a minute notifies (migration 0019): a later one is claimed on time by the runners' wait
+ *   for the next due job, and a notifying commit holds the notification queue lock through its flush.
  *
  * The message is the job's run time (epoch milliseconds): a runner waits for the earliest one it heard
  * of, never longer than its poll interval, which stays the fallback for anything not heard.
