@@ -20,7 +20,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import { isScoped, type CustomerScope } from './customer-scope.js';
 import { sendError, toErrorResponse } from './errors.js';
 import type { App, RouteAccess, RoutePlugin } from './types.js';
-import { findWebRoot, registerWeb } from './web.js';
+import { findWebRoot, registerWeb, type WebPages } from './web.js';
 
 export interface ServerDeps {
   logger: Logger;
@@ -188,13 +188,13 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     else if (isStoreError(error))
       request.log.warn({ err: error, code: body.code, status }, 'request refused by the store');
     else request.log.info({ code: body.code, status }, 'request refused');
-    return sendError(reply, status, body);
+    return webPages?.errorPage(request, reply, status, body) ?? sendError(reply, status, body);
   });
 
-  let webPage: Awaited<ReturnType<typeof registerWeb>> | undefined;
+  let webPages: WebPages | undefined;
   app.setNotFoundHandler(
     (request, reply) =>
-      webPage?.(request, reply) ??
+      webPages?.page(request, reply) ??
       sendError(reply, 404, {
         code: 'not_found',
         message: `No route ${request.method} ${request.url.split('?')[0]}; the API is described at /api/openapi.json`,
@@ -222,7 +222,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
 
   const webRoot = deps.webDir === undefined ? undefined : findWebRoot(deps.webDir);
   if (webRoot) {
-    webPage = await registerWeb(app as unknown as App, webRoot);
+    webPages = await registerWeb(app as unknown as App, webRoot);
     deps.logger.info({ webRoot }, 'serving the web back-office at /');
   } else {
     // without a built back-office the front door is the API's documentation

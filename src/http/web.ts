@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody } from './errors.js';
 import type { App } from './types.js';
 
 /**
@@ -49,11 +50,42 @@ function withSecurityHeaders(reply: FastifyReply): FastifyReply {
   return reply;
 }
 
-/** Registers the back-office routes; returns the SPA fallback for the server's not-found handler. */
-export async function registerWeb(
-  app: App,
-  root: string,
-): Promise<(request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined> {
+/** What the server's not-found and error handlers ask of the back-office (undefined: not a page request). */
+export interface WebPages {
+  /** The client router's page for a path no route has. */
+  page(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined;
+  /** An error (like "not from this network") as a small page instead of a JSON body. */
+  errorPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    body: ErrorBody,
+  ): FastifyReply | undefined;
+}
+
+/** A browser asking for a page (not the API, not an asset): it gets HTML. */
+function isPageRequest(request: FastifyRequest): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  if (API_PATHS.test(request.url) || request.url.startsWith('/assets/')) return false;
+  return (request.headers.accept ?? '').includes('text/html');
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function errorHtml(status: number, body: ErrorBody): string {
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>Gatehouse: ${status === 403 ? 'not available here' : 'error'}</title></head>`,
+    '<body><main><h1>Gatehouse</h1>',
+    `<p role="alert">${escapeHtml(body.message)}</p>`,
+    `<p>Request id: <code>${escapeHtml(body.requestId)}</code></p>`,
+    '</main></body></html>',
+  ].join('');
+}
+
+/** Registers the back-office routes; returns what the server's not-found and error handlers use. */
+export async function registerWeb(app: App, root: string): Promise<WebPages> {
   await app.register(fastifyStatic, { root, serve: false });
   // read again when the build changes (npm run build:web under a running server names new assets)
   const indexFile = path.join(root, 'index.html');
@@ -96,12 +128,15 @@ export async function registerWeb(
     withSecurityHeaders(reply).sendFile('favicon.svg', root, { maxAge: '1d' }),
   );
 
-  return (request, reply) => {
-    const url = request.url;
-    if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
-    if (API_PATHS.test(url) || url.startsWith('/assets/')) return undefined;
-    const accept = request.headers.accept ?? '';
-    if (!accept.includes('text/html')) return undefined;
-    return sendIndex(reply);
+  return {
+    page: (request, reply) => (isPageRequest(request) ? sendIndex(reply) : undefined),
+    errorPage: (request, reply, status, body) =>
+      isPageRequest(request)
+        ? withSecurityHeaders(reply)
+            .code(status)
+            .header('cache-control', 'no-store')
+            .type('text/html; charset=utf-8')
+            .send(errorHtml(status, body))
+        : undefined,
   };
 }

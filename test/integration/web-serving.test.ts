@@ -85,11 +85,24 @@ describe('the web back-office served by the Gatehouse server', () => {
   });
 
   it('follows the same network rule as the API: not from outside the back-office networks', async () => {
-    for (const url of ['/', '/request', '/assets/app-1a2b3c.js']) {
+    for (const url of ['/', '/request', '/assets/app-1a2b3c.js', '/api/v1/auth/methods']) {
       const refused = await get(url, html, '203.0.113.9');
       expect(refused.statusCode, url).toBe(403);
-      expect(refused.body, url).not.toContain('Gatehouse</title>');
+      expect(refused.body, url).not.toContain(INDEX);
     }
+    // a browser asking for a page is told why in a page of its own; the API and assets answer JSON
+    const page = await get('/request', html, '203.0.113.9');
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(page.body).toContain('<title>Gatehouse: not available here</title>');
+    expect(page.body).toMatch(/<p role="alert">[^<]*jumpbox[^<]*<\/p>/i);
+    expect(page.body).toContain(String(page.headers['x-request-id']));
+    expect((await get('/api/v1/auth/methods', html, '203.0.113.9')).json()).toMatchObject({
+      code: 'forbidden',
+    });
+    expect((await get('/request', { accept: 'application/json' }, '203.0.113.9')).json()).toMatchObject({
+      code: 'forbidden',
+    });
   });
 
   it('serves a new build without a restart', async () => {
