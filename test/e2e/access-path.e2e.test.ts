@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRunner } from '../../src/platform/jobs/job-runner.js';
 import { screenshot, signInWithUi, useE2e, type E2eOperator } from './support/index.js';
+import { searchAuditPage } from './support/audit-page.js';
 
 /**
  * The full path of just-in-time access through the back-office, on a real server on PostgreSQL: a
@@ -47,6 +48,7 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
   let workers: Runner;
   let alice: E2eOperator;
   let bob: E2eOperator;
+  let carol: E2eOperator;
   let ticket: string;
 
   beforeAll(async () => {
@@ -85,6 +87,7 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
       roles: ['approver'],
       groups: ['leads'],
     });
+    carol = await e2e.operator({ name: 'carol', displayName: 'Carol Auditor', roles: ['auditor'] });
     const created = await t.call('POST', '/api/v1/tickets', {
       body: { title: 'Slow monthly report', assignee: alice.username },
     });
@@ -205,6 +208,27 @@ describe('web back-office: request, approve, reveal, connect, revoke', () => {
     const after = await psqlWith(line, password, 'SELECT 1');
     expect(after.ok).toBe(false);
     expect(after.stderr).toMatch(/password authentication failed|does not exist/);
+
+    // an auditor finds the whole path on the Audit page by its ticket, with the chain verified
+    const auditor = await e2e.page();
+    await signInWithUi(auditor.page, carol, '/audit');
+    const rows = await searchAuditPage(auditor.page, { ticket });
+    const actions = rows.map((row) => row.action);
+    for (const action of [
+      'access-request.created',
+      'access-request.approved',
+      'grant.activated',
+      'grant.credential-revealed',
+      'grant.extended',
+      'grant.revoked',
+    ]) {
+      expect(actions).toContain(action);
+    }
+    expect(rows.every((row) => row.ticket === ticket)).toBe(true);
+    await auditor.page
+      .getByText(/verified/i)
+      .first()
+      .waitFor();
   });
 
   it('keyboard alone: a request is filled in and sent; a denial needs a comment, which the requester then reads', async () => {
