@@ -76,6 +76,24 @@ describe.each(backends)('network API on %s', (backend) => {
     expect(listed.json<{ rules: unknown[] }>().rules).toEqual([]);
   });
 
+  it('refuses a customer rule without a ticket (missing or blank) with a 400 naming the field; nothing is saved', async () => {
+    for (const ticket of [undefined, '']) {
+      const refused = await addRule({ ports: 8443, source: '198.51.100.0/24', ticket }, tokens.netadmin);
+      expect(refused.statusCode, refused.body).toBe(400);
+      const body = refused.json<{ code: string; message: string }>();
+      expect(body.code).toBe('validation_failed');
+      expect(body.message).toContain('body.ticket');
+    }
+    const listed = await t.call('GET', '/api/v1/network/rules?kind=customer');
+    expect(listed.json<{ rules: unknown[] }>().rules).toEqual([]);
+    const created = await t.gh.store.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'network.rule.created')
+      .execute();
+    expect(created).toEqual([]);
+  });
+
   it('refuses bad input with a 400 that names the field, never a 500', async () => {
     for (const [body, field] of [
       [{ ports: 8443, source: '192.0.2.1/24' }, 'host bits'],

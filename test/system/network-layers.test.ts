@@ -262,6 +262,7 @@ describe('network rules on two layers (namespace hosts)', () => {
         source: '0.0.0.0/0',
         description: 'open the database',
         owner: 'someone',
+        ticket: 'NET-8',
       },
     });
     expect(refused.statusCode).toBe(400);

@@ -152,7 +152,7 @@ Examples:
     .requiredOption('--source <source>', 'a CIDR, or a group: jumpboxes, app-tier, customer:acme:frontends')
     .requiredOption('--description <text>', 'why this opening exists')
     .requiredOption('--owner <owner>', 'who answers for it')
-    .option('--ticket <ref>', 'the ticket that asked for it')
+    .requiredOption('--ticket <ref>', 'the ticket that asked for it')
     .action(async (options: Record<string, string>, command: Command) => {
       const ctx = contextFor(command);
       const [type = '', ...name] = options.scope!.split(':');
@@ -167,7 +167,7 @@ Examples:
         source: options.source,
         description: options.description,
         owner: options.owner,
-        ...(options.ticket ? { ticket: options.ticket } : {}),
+        ticket: options.ticket,
       };
       const created = await ctx.api().post<RuleView>('/api/v1/network/rules', body);
       ctx.out.result(created, () =>

@@ -27,7 +27,9 @@ export const createRuleBody = z
     customer: slug,
     environment: slug,
     ...ruleFields,
-    ticket: text(60).min(1).optional(),
+    ticket: text(60)
+      .min(1, 'name the ticket that asked for this rule')
+      .describe('the ticket that asked for this rule: required, as for an edit'),
   })
   .strict();
 export type CreateRuleInput = z.infer<typeof createRuleBody>;

@@ -158,7 +158,7 @@ export function createRulesService(deps: RulesServiceDeps) {
           kind: 'customer',
           description: input.description,
           owner: input.owner,
-          ticket: input.ticket ?? null,
+          ticket: input.ticket,
           customer: input.customer,
           environment: input.environment,
           id: deps.ids.uuid(),
@@ -174,7 +174,7 @@ export function createRulesService(deps: RulesServiceDeps) {
           ...ctx,
           action: 'network.rule.created',
           target: { type: 'network-rule', id: rule.id },
-          ticket: rule.ticket ?? undefined,
+          ticket: input.ticket,
           details: { rule: toRuleView(rule), summary: describeRule(rule) },
         });
         return toRuleView(rule);
