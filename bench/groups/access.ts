@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { createGatehouse, type Gatehouse } from '../../src/app.js';
 import type { App } from '../../src/http/types.js';
@@ -31,6 +32,9 @@ import { assertLoopback, type BenchContext, type BenchGroup } from '../framework
  *   auto-approved) to the grant being `active`, seen by polling the store every 5 ms; every account
  *   is then checked to exist on the target. Read against `one_at_a_time_p50` (no contention) and the
  *   parts: `create_request_*` (the API call itself) and `create_account_*` (the connector's work).
+ *   `cpu_ms_per_grant` is the machine's CPU time (every process: Gatehouse, its store, the target,
+ *   this polling) spent during the concurrent rounds per grant, and `cpu_floor_ms` that times 50 shared
+ *   by the cores: the soonest the last of 50 grants at once could finish on this machine.
  * - `revoke_lag_ms.p99`: 10,000 live leases in the store, each with its reaper job queued. Real
  *   accounts exist only for a sample (REVOKE_SAMPLE, made through the real request → provision path);
  *   the rest are SQL clones of one of them (request, grant, reaper job; no account, no audit events)
@@ -54,6 +58,22 @@ const GRANT_POLL_MS = 5;
 const ROLE_POLL_MS = 10;
 const WAIT_LIMIT_MS = 30_000;
 const SEED_BATCH = 2_000;
+
+/**
+ * CPU time spent by the whole machine so far, in ms (from /proc/stat: every state but idle and iowait,
+ * in USER_HZ ticks of 10 ms); 0 where /proc/stat is missing.
+ */
+function machineBusyMs(): number {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  } catch {
+    return 0;
+  }
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) * 10;
+}
 
 /** A wall-clock time (Date.now()) on the performance.now() scale the connector spans use. */
 const toPerf = (epochMs: number) => epochMs - (Date.now() - performance.now());
@@ -524,13 +544,16 @@ const group: BenchGroup = {
     s.beforeCreateMs.length = 0;
     s.afterCreateMs.length = 0;
     const grantMs: number[] = [];
+    const cpuMsPerGrant: number[] = [];
     const provisionBefore = await jobTotals(s.gh, jobKinds.provision);
     for (let round = 0; round < GRANT_ROUNDS; round++) {
       const callers = await createOperators(
         s.gh,
         Array.from({ length: CONCURRENT }, (_, i) => `${run}.g${round}${String(i).padStart(2, '0')}`),
       );
+      const cpuBefore = machineBusyMs();
       const { ms } = await grantRound(s, callers);
+      cpuMsPerGrant.push((machineBusyMs() - cpuBefore) / CONCURRENT);
       grantMs.push(...ms);
       ctx.log(
         `grant round ${round + 1}: ${CONCURRENT} at once, p50 ${percentile(ms, 50)} ms, max ${percentile(ms, 100)} ms`,
@@ -541,6 +564,11 @@ const group: BenchGroup = {
       provisionBefore,
       await jobTotals(s.gh, jobKinds.provision),
     );
+    // the CPU a grant costs, all processes together (Gatehouse, its store, the target, the bench's own
+    // polling); 50 grants at once cannot all finish sooner than 50 times that shared by the cores
+    const perGrant = cpuMsPerGrant.reduce((a, b) => a + b, 0) / cpuMsPerGrant.length;
+    results['grant_ms.cpu_ms_per_grant'] = Math.round(perGrant * 10) / 10;
+    results['grant_ms.cpu_floor_ms'] = Math.round((perGrant * CONCURRENT) / cpus().length);
     results['grant_ms.p50'] = percentile(grantMs, 50);
     results['grant_ms.p99'] = percentile(grantMs, 99);
     results['grant_ms.max'] = percentile(grantMs, 100);
