@@ -34,7 +34,8 @@ import { assertLoopback, type BenchContext, type BenchGroup } from '../framework
  *   parts: `create_request_*` (the API call itself) and `create_account_*` (the connector's work).
  *   `cpu_ms_per_grant` is the machine's CPU time (every process: Gatehouse, its store, the target,
  *   this polling) spent during the concurrent rounds per grant, and `cpu_floor_ms` that times 50 shared
- *   by the cores: the soonest the last of 50 grants at once could finish on this machine.
+ *   by the cores: the soonest the last of 50 grants at once could finish on this machine
+ *   (`one_at_a_time_cpu_ms_per_grant` is the same for the grants made one at a time).
  * - `revoke_lag_ms.p99`: 10,000 live leases in the store, each with its reaper job queued. Real
  *   accounts exist only for a sample (REVOKE_SAMPLE, made through the real request → provision path);
  *   the rest are SQL clones of one of them (request, grant, reaper job; no account, no audit events)
@@ -537,8 +538,11 @@ const group: BenchGroup = {
       s.gh,
       Array.from({ length: SINGLES }, (_, i) => `${run}.s${i}`),
     );
+    const singlesCpuBefore = machineBusyMs();
     for (const caller of singles) single.push(...(await grantRound(s, [caller])).ms);
     results['grant_ms.one_at_a_time_p50'] = percentile(single, 50);
+    results['grant_ms.one_at_a_time_cpu_ms_per_grant'] =
+      Math.round(((machineBusyMs() - singlesCpuBefore) / SINGLES) * 10) / 10;
     s.createMs.length = 0;
     s.requestMs.length = 0;
     s.beforeCreateMs.length = 0;
