@@ -62,6 +62,23 @@ function toRule(row: RuleRow): StoredRule {
   };
 }
 
+/** The columns an edit may change (with its version and time): what an insert and an update both write. */
+function editableColumns(rule: StoredRule) {
+  return {
+    scope_type: rule.scope.type,
+    scope_name: rule.scope.name,
+    protocol: rule.protocol,
+    port_from: rule.ports?.from ?? null,
+    port_to: rule.ports?.to ?? null,
+    source: rule.source.type === 'cidr' ? rule.source.cidr : rule.source.group,
+    description: rule.description,
+    owner: rule.owner,
+    ticket: rule.ticket,
+    version: rule.version,
+    updated_at: rule.updatedAt,
+  };
+}
+
 export const ruleStore = {
   insertRule: async (db: Executor, rule: StoredRule): Promise<void> => {
     await db
@@ -70,18 +87,8 @@ export const ruleStore = {
         id: rule.id,
         customer_id: rule.customerId,
         environment_id: rule.environmentId,
-        scope_type: rule.scope.type,
-        scope_name: rule.scope.name,
-        protocol: rule.protocol,
-        port_from: rule.ports?.from ?? null,
-        port_to: rule.ports?.to ?? null,
-        source: rule.source.type === 'cidr' ? rule.source.cidr : rule.source.group,
-        description: rule.description,
-        owner: rule.owner,
-        ticket: rule.ticket,
-        version: rule.version,
+        ...editableColumns(rule),
         created_at: rule.createdAt,
-        updated_at: rule.updatedAt,
       })
       .execute();
   },
@@ -90,19 +97,7 @@ export const ruleStore = {
   updateRule: async (db: Executor, rule: StoredRule, fromVersion: number): Promise<boolean> => {
     const result = await db
       .updateTable('network_rules')
-      .set({
-        scope_type: rule.scope.type,
-        scope_name: rule.scope.name,
-        protocol: rule.protocol,
-        port_from: rule.ports?.from ?? null,
-        port_to: rule.ports?.to ?? null,
-        source: rule.source.type === 'cidr' ? rule.source.cidr : rule.source.group,
-        description: rule.description,
-        owner: rule.owner,
-        ticket: rule.ticket,
-        version: rule.version,
-        updated_at: rule.updatedAt,
-      })
+      .set(editableColumns(rule))
       .where('id', '=', rule.id)
       .where('version', '=', fromVersion)
       .executeTakeFirst();
